@@ -1,0 +1,17 @@
+"""ASGI entry point of the cloud: HTTP through Django, WebSocket through Channels."""
+
+import os
+
+from retail.roles import resolve_settings_module
+
+os.environ.setdefault("POS_ROLE", "cloud")
+os.environ["DJANGO_SETTINGS_MODULE"] = resolve_settings_module()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from cloud.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})

@@ -1,0 +1,3 @@
+"""WebSocket routes of the cloud (the sync nudge channel and live dashboards arrive here)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Cloud (head office) settings: base, then dev, test or prod on top."""

@@ -1,0 +1,45 @@
+"""The cloud: head office admin, the omnichannel API and the sync endpoint for all stores."""
+
+from retail.roles import assert_settings_role
+from retail.settings_common import *  # noqa: F403
+from retail.settings_common import DJANGO_APPS, DOMAIN_APPS, VAR_DIR, channel_layers, env, logging_config, sqlite_database
+
+assert_settings_role("cloud")
+
+POS_ROLE = "cloud"
+NODE_ORIGIN = "cloud"
+
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-cloud-secret-key-change-me-in-production-0123456789")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *DOMAIN_APPS,
+    "cloud.headoffice.apps.HeadOfficeConfig",
+]
+
+ROOT_URLCONF = "cloud.urls"
+ASGI_APPLICATION = "cloud.asgi.application"
+WSGI_APPLICATION = None
+
+# PostgreSQL in production (DATABASE_URL); with nothing set, a WAL SQLite file under var/.
+DATABASES = {
+    "default": env.db("DATABASE_URL") if env.str("DATABASE_URL", default="") else sqlite_database(VAR_DIR / "cloud.sqlite3")
+}
+CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://cloud")
+    if not env.str("REDIS_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+}
+
+STATIC_ROOT = VAR_DIR / "static" / "cloud"
+LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "TITLE": "Omnitill cloud API",
+    "DESCRIPTION": "Head office, the web shop and store sync. Errors are {detail, code} with a 4xx.",
+    "VERSION": "1",
+}

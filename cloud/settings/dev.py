@@ -1,0 +1,3 @@
+from cloud.settings.base import *  # noqa: F403
+
+DEBUG = env.bool("DEBUG", default=True)  # noqa: F405

@@ -1,0 +1,8 @@
+from cloud.settings.base import *  # noqa: F403
+from cloud.settings.base import DATABASES, VAR_DIR
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL says so (see .ci/run).
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-cloud.sqlite3")}

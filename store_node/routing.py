@@ -1,0 +1,3 @@
+"""WebSocket routes of a store node (each terminal's live channel)."""
+
+websocket_urlpatterns: list = []

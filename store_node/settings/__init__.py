@@ -1,0 +1,1 @@
+"""Store node settings: base, then dev, test or prod on top."""

@@ -1,0 +1,57 @@
+"""A store node: the tills, handhelds and devices of one store, on its own SQLite database."""
+
+from retail.roles import assert_settings_role
+from retail.settings_common import *  # noqa: F403
+from retail.settings_common import (
+    DJANGO_APPS,
+    DOMAIN_APPS,
+    VAR_DIR,
+    channel_layers,
+    env,
+    logging_config,
+    sqlite_database,
+)
+
+assert_settings_role("store")
+
+POS_ROLE = "store"
+STORE_CODE = env.str("STORE_CODE", default="S01")
+NODE_ORIGIN = STORE_CODE
+
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-store-secret-key-change-me-in-production-0123456789")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    "django_htmx",
+    *DOMAIN_APPS,
+    "store_node.node.apps.NodeConfig",
+    "pos_ui.apps.PosUiConfig",
+]
+
+ROOT_URLCONF = "store_node.urls"
+ASGI_APPLICATION = "store_node.asgi.application"
+WSGI_APPLICATION = None
+
+DATABASES = {"default": sqlite_database(env.str("STORE_DB_PATH", default=str(VAR_DIR / f"store-{STORE_CODE}.sqlite3")))}
+# The store serves one site on a LAN: one process, the in-memory channel layer is enough.
+CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "store"}}
+
+# Where head office lives, and this store's credential (written by `manage.py enroll`).
+CLOUD_URL = env.str("CLOUD_URL", default="http://127.0.0.1:8000")
+
+# Devices of terminals that have none set in admin (hardware/addresses.py explains the forms).
+DEFAULT_PRINTER_ADDRESS = env.str("PRINTER_ADDRESS", default="virtual://")
+DEFAULT_SCANNER_ADDRESS = env.str("SCANNER_ADDRESS", default="")
+
+STATIC_ROOT = VAR_DIR / "static" / f"store-{STORE_CODE}"
+LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "TITLE": "Omnitill store node API",
+    "DESCRIPTION": "The tills and handhelds of one store. Errors are {detail, code} with a 4xx.",
+    "VERSION": "1",
+}
