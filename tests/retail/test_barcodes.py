@@ -310,3 +310,27 @@ def test_ean_symbology_with_non_digits_is_rejected():
 def test_scan_must_be_text():
     with pytest.raises(TypeError):
         parse_scan(4006381333931)
+
+
+@PROPS
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet="0123456789", max_size=30),
+        st.text(alphabet="0123456789()\x1d]CdQE", max_size=40),
+        st.builds(
+            lambda prefix, data: prefix + data,
+            st.sampled_from(["]C1", "]d2", "]E0", "]e0", "(01)", "https://id.gs1.org/01/"]),
+            st.text(alphabet="0123456789ABC/\x1d", max_size=30),
+        ),
+    )
+)
+def test_any_input_parses_or_raises_barcode_error(scan):
+    # the till shows the message of a BarcodeError; any other exception would be a crash at checkout
+    try:
+        result = parse_scan(scan)
+    except BarcodeError as exc:
+        assert str(exc)
+    else:
+        assert result.key
+        assert result.raw == scan
