@@ -217,6 +217,7 @@ class ScanResult:
 _DIGITS = re.compile(r"[0-9]+")
 _TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/+#:-]{0,63}")
 _GTIN_LENGTHS = (8, 12, 13, 14)
+_GS1_GTIN_START = re.compile(r"01[0-9]{14}.")
 _WEIGHT_QUANTUM = Decimal("0.001")
 
 
@@ -299,8 +300,12 @@ def parse_scan(text: str, *, config: ScanConfig = DEFAULT_SCAN_CONFIG) -> ScanRe
         if len(s) in _GTIN_LENGTHS:
             return _parse_gtin(s, raw, config)
         if len(s) > 14:
-            # A GS1-128 whose scanner dropped the AIM prefix.
+            # A GS1-128 whose scanner (or reader) dropped the AIM prefix.
             return _parse_gs1(s, raw, config)
+    if _GS1_GTIN_START.match(s):
+        # (01) + 14 digits followed by more data, e.g. a batch in letters: a GS1 code without its
+        # AIM prefix, never an SKU.
+        return _parse_gs1(s, raw, config)
 
     upper = s.upper()
     if re.fullmatch(config.receipt_pattern, s, flags=re.IGNORECASE):

@@ -207,6 +207,8 @@ GS1_WEIGHT = "0109501101530003" + "3103001525" + "10ABC123" + GS + "17251231" + 
         GS1_WEIGHT,  # no prefix, FNC1 as GS
         GS + GS1_WEIGHT,  # a leading FNC1
         "(01)09501101530003(3103)001525(10)ABC123(17)251231(30)12",  # human-readable form
+        # no AIM prefix, variable-length fields separated by GS
+        "0109501101530003" + "3103001525" + "17251231" + "3012" + GS + "10ABC123",
     ],
 )
 def test_gs1_with_weight_batch_expiry_and_count(scan):
@@ -218,6 +220,17 @@ def test_gs1_with_weight_batch_expiry_and_count(scan):
     assert result.expiry == dt.date(2025, 12, 31)
     assert result.count == 12
     assert result.price is None
+
+
+def test_gs1_without_aim_prefix_or_separator_is_not_taken_for_an_sku():
+    # a reader that strips the AIM id; the batch, in letters, is the last field so needs no GS
+    result = parse_scan("0109501101530003" + "3103001525" + "10ABC123")
+    assert (result.kind, result.key, result.batch, result.weight) == (
+        "gs1",
+        "9501101530003",
+        "ABC123",
+        D("1.525"),
+    )
 
 
 def test_gs1_price_and_best_before_without_separators():
