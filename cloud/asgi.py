@@ -7,8 +7,8 @@ from retail.roles import resolve_settings_module
 os.environ.setdefault("POS_ROLE", "cloud")
 os.environ["DJANGO_SETTINGS_MODULE"] = resolve_settings_module()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 

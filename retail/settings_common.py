@@ -21,6 +21,7 @@ DOMAIN_APPS = [
     "retail.sales.apps.SalesConfig",
     "retail.audit.apps.AuditConfig",
     "retail.outbox.apps.OutboxConfig",
+    "retail.demo.apps.DemoConfig",
 ]
 
 DJANGO_APPS = [

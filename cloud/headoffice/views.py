@@ -11,6 +11,10 @@ class HealthApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=inline_serializer("Health", {"status": serializers.CharField(), "role": serializers.CharField()}))
+    @extend_schema(
+        responses=inline_serializer(
+            "Health", {"status": serializers.CharField(), "role": serializers.CharField()}
+        )
+    )
     def get(self, request):
         return Response({"status": "ok", "role": "cloud"})

@@ -2,7 +2,15 @@
 
 from retail.roles import assert_settings_role
 from retail.settings_common import *  # noqa: F403
-from retail.settings_common import DJANGO_APPS, DOMAIN_APPS, VAR_DIR, channel_layers, env, logging_config, sqlite_database
+from retail.settings_common import (
+    DJANGO_APPS,
+    DOMAIN_APPS,
+    VAR_DIR,
+    channel_layers,
+    env,
+    logging_config,
+    sqlite_database,
+)
 
 assert_settings_role("cloud")
 
@@ -25,7 +33,9 @@ WSGI_APPLICATION = None
 
 # PostgreSQL in production (DATABASE_URL); with nothing set, a WAL SQLite file under var/.
 DATABASES = {
-    "default": env.db("DATABASE_URL") if env.str("DATABASE_URL", default="") else sqlite_database(VAR_DIR / "cloud.sqlite3")
+    "default": env.db("DATABASE_URL")
+    if env.str("DATABASE_URL", default="")
+    else sqlite_database(VAR_DIR / "cloud.sqlite3")
 }
 CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
 CACHES = {

@@ -15,7 +15,9 @@ def price_for(*, product_id, store_id=None, at: datetime | None = None) -> Decim
     at = at or timezone.now()
     candidates = Price.objects.filter(product_id=product_id, effective_from__lte=at)
     if store_id is not None:
-        override = candidates.filter(store_id=store_id).order_by("-effective_from").values_list("amount", flat=True)
+        override = (
+            candidates.filter(store_id=store_id).order_by("-effective_from").values_list("amount", flat=True)
+        )
         for amount in override[:1]:
             return amount
     chain = candidates.filter(store__isnull=True).order_by("-effective_from").values_list("amount", flat=True)
@@ -26,4 +28,3 @@ def tax_rate_for(*, tax_class: str, at: datetime | None = None) -> Decimal | Non
     at = at or timezone.now()
     rates = TaxRate.objects.filter(tax_class_id=tax_class, effective_from__lte=at).order_by("-effective_from")
     return next(iter(rates.values_list("rate", flat=True)[:1]), None)
-

@@ -34,16 +34,24 @@ def product_upsert(
         product.name, product.unit, product.tax_class_id, product.active = name, unit, tax_class, active
         product.full_clean(validate_unique=False)
         product.save()
-        taken = Barcode.objects.filter(code__in=barcodes).exclude(product=product).values_list("code", flat=True)
+        taken = (
+            Barcode.objects.filter(code__in=barcodes).exclude(product=product).values_list("code", flat=True)
+        )
         if taken:
-            raise Invalid(f"barcode {', '.join(taken)} already belongs to another product", code="barcode_taken")
+            raise Invalid(
+                f"barcode {', '.join(taken)} already belongs to another product", code="barcode_taken"
+            )
         Barcode.objects.filter(product=product).exclude(code__in=barcodes).delete()
-        Barcode.objects.bulk_create([Barcode(code=c, product=product) for c in barcodes], ignore_conflicts=True)
+        Barcode.objects.bulk_create(
+            [Barcode(code=c, product=product) for c in barcodes], ignore_conflicts=True
+        )
         event_append(type="product.updated", payload=product_payload(product, list(barcodes)))
     return product
 
 
-def price_set(*, product: Product, amount: Decimal, effective_from: datetime | None = None, store=None) -> Price:
+def price_set(
+    *, product: Product, amount: Decimal, effective_from: datetime | None = None, store=None
+) -> Price:
     """Set a price from a moment on (now by default), chain-wide or for one store, with a ``price.set`` event."""
     if not isinstance(amount, Decimal):
         raise TypeError("prices are Decimals")

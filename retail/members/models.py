@@ -41,12 +41,12 @@ class Member(models.Model):
     class Meta:
         ordering = ["number"]
 
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.name}"
 
 
 class PointsKind(models.TextChoices):

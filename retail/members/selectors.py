@@ -9,7 +9,9 @@ def member_find(*, query: str) -> Member | None:
     if not query:
         return None
     return (
-        Member.objects.filter(Q(card_barcode=query) | Q(number=query) | Q(phone=query), merged_into__isnull=True)
+        Member.objects.filter(
+            Q(card_barcode=query) | Q(number=query) | Q(phone=query), merged_into__isnull=True
+        )
         .order_by("-card_barcode")
         .first()
     )

@@ -14,7 +14,15 @@ _SIGNS = {PointsKind.EARN: 1, PointsKind.REDEEM: -1, PointsKind.EXPIRE: -1}
 
 
 def points_entry_record(
-    *, member_id, kind: str, points: int, origin: str, sale_id=None, reason: str = "", created_at=None, entry_id=None
+    *,
+    member_id,
+    kind: str,
+    points: int,
+    origin: str,
+    sale_id=None,
+    reason: str = "",
+    created_at=None,
+    entry_id=None,
 ) -> PointsEntry:
     """Write one ledger entry and move the balance with it, without an event (sync applies use this)."""
     if not isinstance(points, int) or isinstance(points, bool):
@@ -43,7 +51,12 @@ def points_post(*, member_id, kind: str, points: int, sale_id=None, reason: str 
     """Post a points entry and its ``points.posted`` event in one transaction."""
     with transaction.atomic():
         entry = points_entry_record(
-            member_id=member_id, kind=kind, points=points, origin=node_origin(), sale_id=sale_id, reason=reason
+            member_id=member_id,
+            kind=kind,
+            points=points,
+            origin=node_origin(),
+            sale_id=sale_id,
+            reason=reason,
         )
         event_append(
             type="points.posted",

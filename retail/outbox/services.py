@@ -30,7 +30,7 @@ def _json_ready(payload: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
 
-def event_append(*, type: str, payload: dict[str, Any], origin: str | None = None) -> Event:  # noqa: A002
+def event_append(*, type: str, payload: dict[str, Any], origin: str | None = None) -> Event:
     """Append one event in the caller's transaction.
 
     Invariant: the event commits if and only if the caller's change commits (it must run inside

@@ -16,7 +16,9 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {
     e.name: e
     for e in [
-        EventType("sale.completed", 1, "A sale or return was completed at a till, with lines, taxes and tenders."),
+        EventType(
+            "sale.completed", 1, "A sale or return was completed at a till, with lines, taxes and tenders."
+        ),
         EventType("sale.cancelled", 1, "An open sale was cancelled before payment."),
         EventType("stock.moved", 1, "A signed stock movement of one product at one store."),
         EventType("stock.counted", 1, "A stock count: counted quantity, book quantity and their difference."),
@@ -24,7 +26,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("member.updated", 1, "Changed member profile fields, each stamped for last-writer-wins."),
         EventType("points.posted", 1, "A signed points ledger entry of a member."),
         EventType("product.updated", 1, "A product's master data and barcodes (head office only)."),
-        EventType("price.set", 1, "A price from a moment on, chain-wide or for one store (head office only)."),
+        EventType(
+            "price.set", 1, "A price from a moment on, chain-wide or for one store (head office only)."
+        ),
         EventType("tax.rate_set", 1, "A tax rate of a tax class from a moment on (head office only)."),
         EventType("shift.opened", 1, "A cashier opened a shift with an opening float."),
         EventType("shift.cash_moved", 1, "Cash paid in or out of a drawer, with the reason."),

@@ -24,7 +24,9 @@ class Sale(models.Model):
     status = models.CharField(max_length=10, choices=SaleStatus.choices, default=SaleStatus.OPEN)
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="sales")
     terminal = models.ForeignKey("stores.Terminal", on_delete=models.PROTECT, related_name="sales")
-    shift = models.ForeignKey("shifts.Shift", on_delete=models.PROTECT, null=True, blank=True, related_name="sales")
+    shift = models.ForeignKey(
+        "shifts.Shift", on_delete=models.PROTECT, null=True, blank=True, related_name="sales"
+    )
     cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="sales"
@@ -88,6 +90,9 @@ class SaleLine(models.Model):
         ordering = ["sale", "position"]
         constraints = [models.UniqueConstraint(fields=["sale", "position"], name="line_position_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.position}: {self.quantity} x {self.description}"
+
 
 class SaleDiscount(models.Model):
     """A discount on the whole sale, spread over its lines (see docs/money.md)."""
@@ -97,6 +102,9 @@ class SaleDiscount(models.Model):
     value = models.DecimalField(max_digits=12, decimal_places=2)
     amount = MoneyField(default=0)
     reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value}"
 
 
 class SaleTaxLine(models.Model):
@@ -108,6 +116,9 @@ class SaleTaxLine(models.Model):
 
     class Meta:
         ordering = ["sale", "rate"]
+
+    def __str__(self) -> str:
+        return f"{self.tax_class} {self.rate}: {self.tax}"
 
 
 class TenderKind(models.TextChoices):
@@ -131,9 +142,15 @@ class Tender(models.Model):
     class Meta:
         ordering = ["sale", "created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
 
 class ReceiptCounter(models.Model):
     """The last receipt number used by a terminal; advanced in the sale's transaction, so gapless."""
 
     terminal = models.OneToOneField("stores.Terminal", on_delete=models.CASCADE, primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.terminal_id} @ {self.last_number}"

@@ -56,4 +56,9 @@ class CashMovement(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="cash_movement_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="cash_movement_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"

@@ -44,7 +44,9 @@ class StockLevel(models.Model):
 
     class Meta:
         ordering = ["store", "product"]
-        constraints = [models.UniqueConstraint(fields=["store", "product"], name="one_level_per_store_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="one_level_per_store_product")
+        ]
 
     def __str__(self) -> str:
         return f"{self.product_id} at {self.store_id}: {self.on_hand}"

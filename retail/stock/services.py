@@ -43,7 +43,9 @@ def stock_movement_record(
         raise TypeError("stock quantities are Decimals")
     sign = _SIGN.get(kind)
     if sign is not None and quantity * sign < 0:
-        raise StockError(f"a {kind} movement must be {'positive' if sign > 0 else 'negative'}, got {quantity}")
+        raise StockError(
+            f"a {kind} movement must be {'positive' if sign > 0 else 'negative'}, got {quantity}"
+        )
     fields = dict(
         store_id=store_id,
         product_id=product_id,
@@ -103,7 +105,9 @@ def stock_move(
     return movement
 
 
-def stock_count(*, store_id, product_id, counted: Decimal, reference: str = "", note: str = "") -> StockMovement | None:
+def stock_count(
+    *, store_id, product_id, counted: Decimal, reference: str = "", note: str = ""
+) -> StockMovement | None:
     """Record a count as its difference from the book at the time of counting.
 
     Sales rung while the count was offline still count: only the difference moves stock, so the
@@ -139,5 +143,7 @@ def stock_count(*, store_id, product_id, counted: Decimal, reference: str = "", 
 
 
 def stock_on_hand(*, store_id, product_id) -> Decimal:
-    level = StockLevel.objects.filter(store_id=store_id, product_id=product_id).values_list("on_hand", flat=True)
+    level = StockLevel.objects.filter(store_id=store_id, product_id=product_id).values_list(
+        "on_hand", flat=True
+    )
     return next(iter(level), Decimal("0"))

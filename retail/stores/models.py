@@ -40,12 +40,14 @@ class Terminal(models.Model):
 
     class Meta:
         ordering = ["store__code", "code"]
-        constraints = [models.UniqueConstraint(fields=["store", "code"], name="terminal_code_unique_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "code"], name="terminal_code_unique_per_store")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
     @property
     def label(self) -> str:
         """The prefix of this lane's receipt numbers, e.g. ``S01-T02``."""
         return f"{self.store.code}-{self.code}"
-
-    def __str__(self) -> str:
-        return self.label

@@ -12,7 +12,12 @@ class HealthApi(APIView):
 
     @extend_schema(
         responses=inline_serializer(
-            "StoreHealth", {"status": serializers.CharField(), "role": serializers.CharField(), "store": serializers.CharField()}
+            "StoreHealth",
+            {
+                "status": serializers.CharField(),
+                "role": serializers.CharField(),
+                "store": serializers.CharField(),
+            },
         )
     )
     def get(self, request):

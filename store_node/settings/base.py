@@ -34,7 +34,9 @@ ROOT_URLCONF = "store_node.urls"
 ASGI_APPLICATION = "store_node.asgi.application"
 WSGI_APPLICATION = None
 
-DATABASES = {"default": sqlite_database(env.str("STORE_DB_PATH", default=str(VAR_DIR / f"store-{STORE_CODE}.sqlite3")))}
+DATABASES = {
+    "default": sqlite_database(env.str("STORE_DB_PATH", default=str(VAR_DIR / f"store-{STORE_CODE}.sqlite3")))
+}
 # The store serves one site on a LAN: one process, the in-memory channel layer is enough.
 CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "store"}}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from retail.outbox.models import Event
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["origin", "seq", "type", "schema", "hlc", "created_at"]
+    list_filter = ["origin", "type"]
+    readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "payload", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

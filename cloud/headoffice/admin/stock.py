@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from retail.stock.models import StockLevel, StockMovement
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = ["product", "store", "on_hand", "updated_at"]
+    list_filter = ["store"]
+    search_fields = ["product__sku", "product__name"]
+    list_select_related = ["product", "store"]
+    readonly_fields = ["store", "product", "on_hand", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "store", "product", "kind", "quantity", "reference", "origin"]
+    list_filter = ["store", "kind"]
+    search_fields = ["product__sku", "reference"]
+    list_select_related = ["product", "store"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False

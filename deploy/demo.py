@@ -1,0 +1,126 @@
+"""Run the Omnitill demo on one machine: the cloud on :8000 and store S01 on :8001, under daphne.
+
+Started by ``bin/demo``. Each role gets its own SQLite database under var/ (migrated and seeded on
+first run); devices are the simulators (virtual:// addresses). Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def role_env(role: str, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(POS_ROLE=role, PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def manage(role: str, *args: str, **extra: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=role_env(role, **extra), check=True)
+
+
+def wait_ready(url: str, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for the store LAN)"
+    )
+    parser.add_argument("--cloud-port", type=int, default=8000)
+    parser.add_argument("--store-port", type=int, default=8001)
+    parser.add_argument("--store", default="S01")
+    parser.add_argument("--reset", action="store_true", help="delete the demo databases and seed again")
+    args = parser.parse_args()
+
+    (ROOT / "var").mkdir(exist_ok=True)
+    store_env = {"STORE_CODE": args.store, "CLOUD_URL": f"http://127.0.0.1:{args.cloud_port}"}
+    if args.reset:
+        for path in (ROOT / "var").glob("*.sqlite3*"):
+            if not path.name.startswith("test-"):
+                path.unlink()
+
+    print("== preparing the cloud database (var/cloud.sqlite3)", flush=True)
+    manage("cloud", "migrate", "--no-input", "-v", "0")
+    manage("cloud", "seed_demo", "--if-empty")
+    print(f"== preparing store {args.store}'s database (var/store-{args.store}.sqlite3)", flush=True)
+    manage("store", "migrate", "--no-input", "-v", "0", **store_env)
+    manage("store", "seed_demo", "--if-empty", **store_env)
+    manage("store", "collectstatic", "--no-input", "-v", "0", **store_env)
+    manage("cloud", "collectstatic", "--no-input", "-v", "0")
+
+    daphne = [PY, "-m", "daphne", "-b", args.host]
+    processes = [
+        subprocess.Popen(
+            [*daphne, "-p", str(args.cloud_port), "cloud.asgi:application"], cwd=ROOT, env=role_env("cloud")
+        ),
+        subprocess.Popen(
+            [*daphne, "-p", str(args.store_port), "store_node.asgi:application"],
+            cwd=ROOT,
+            env=role_env("store", **store_env),
+        ),
+    ]
+
+    def stop(*_):
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    shown = args.host if args.host != "0.0.0.0" else "127.0.0.1"
+    cloud_url, store_url = f"http://{shown}:{args.cloud_port}", f"http://{shown}:{args.store_port}"
+    ready = wait_ready(f"{cloud_url}/api/health") and wait_ready(f"{store_url}/api/health")
+    print(
+        f"""
+Omnitill demo is {"running" if ready else "NOT ready (see the log above)"}.
+
+  Cloud (head office)   {cloud_url}/admin/        login admin / omnitill
+  Cloud API docs        {cloud_url}/api/docs/
+  Store {args.store} node        {store_url}/              terminals {args.store}-T01, {args.store}-T02
+  Store API docs        {store_url}/api/docs/
+  Till logins (PIN)     cashier c101 / 1111, cashier k101 / 1111, supervisor s101 / 2222, manager m101 / 3333
+  Devices               simulated: virtual printer, drawer and scanner
+
+Ctrl-C stops the demo.""",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    return 0 if ready else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

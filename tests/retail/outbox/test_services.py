@@ -1,0 +1,104 @@
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from retail.outbox.models import Event
+from retail.outbox.services import OutboxError, event_append
+
+pytestmark = pytest.mark.django_db
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_committed_change_leaves_exactly_one_event():
+    with transaction.atomic():
+        event_append(type="stock.moved", payload={"n": 1})
+
+    assert list(Event.objects.values_list("type", "seq", "payload")) == [("stock.moved", 1, {"n": 1})]
+
+
+def test_a_rolled_back_change_leaves_no_event():
+    with pytest.raises(Boom), transaction.atomic():
+        event_append(type="stock.moved", payload={"n": 1})
+        raise Boom
+
+    assert Event.objects.count() == 0
+
+
+def test_a_rolled_back_event_does_not_burn_its_seq():
+    with transaction.atomic():
+        event_append(type="stock.moved", payload={"n": 1})
+    with pytest.raises(Boom), transaction.atomic():
+        event_append(type="stock.moved", payload={"n": 2})
+        raise Boom
+    with transaction.atomic():
+        event_append(type="stock.moved", payload={"n": 3})
+
+    assert list(Event.objects.order_by("seq").values_list("seq", "payload")) == [(1, {"n": 1}), (2, {"n": 3})]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_outside_a_transaction_are_refused():
+    with pytest.raises(OutboxError, match="inside the transaction"):
+        event_append(type="stock.moved", payload={})
+    assert Event.objects.count() == 0
+
+
+def test_unknown_event_types_are_refused():
+    with pytest.raises(OutboxError, match="unknown event type"), transaction.atomic():
+        event_append(type="sale.exploded", payload={})
+
+
+def test_seq_is_per_origin_and_hlc_increases():
+    with transaction.atomic():
+        a1 = event_append(type="stock.moved", payload={}, origin="A")
+        b1 = event_append(type="stock.moved", payload={}, origin="B")
+        a2 = event_append(type="stock.moved", payload={}, origin="A")
+
+    assert (a1.seq, b1.seq, a2.seq) == (1, 1, 2)
+    assert a1.hlc < a2.hlc
+    assert a1.id != a2.id and a1.id.version == 7
+
+
+def test_decimals_in_payloads_are_strings_not_floats():
+    from decimal import Decimal
+
+    with transaction.atomic():
+        event = event_append(type="stock.moved", payload={"quantity": Decimal("1.250")})
+
+    event.refresh_from_db()
+    assert event.payload == {"quantity": "1.250"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seq_is_gapless_under_two_concurrent_writers():
+    per_thread = 40
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for i in range(per_thread):
+                with transaction.atomic():
+                    event_append(type="stock.moved", payload={"writer": name, "i": i})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    seqs = sorted(Event.objects.values_list("seq", flat=True))
+    assert seqs == list(range(1, 2 * per_thread + 1))
+    hlcs = list(Event.objects.order_by("seq").values_list("hlc", flat=True))
+    assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+    for name in ("a", "b"):
+        mine = Event.objects.filter(payload__writer=name).order_by("seq").values_list("payload__i", flat=True)
+        assert list(mine) == list(range(per_thread))

@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import given
+from hypothesis import strategies as st
+
+from retail.outbox.models import Event
+from retail.stock.models import MovementKind, StockLevel, StockMovement
+from retail.stock.services import StockError, stock_count, stock_move, stock_on_hand
+from tests.factories import make_product, make_store
+
+pytestmark = pytest.mark.django_db
+
+quantities = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("500"), places=3)
+movement = st.one_of(
+    st.tuples(st.sampled_from(["sale", "transfer_out", "write_off"]), quantities.map(lambda q: -q)),
+    st.tuples(st.sampled_from(["return", "receipt", "transfer_in"]), quantities),
+    st.tuples(st.just("count"), quantities),
+)
+
+
+def ledger_sum(store, product) -> Decimal:
+    return StockMovement.objects.filter(store=store, product=product).aggregate(s=Sum("quantity"))[
+        "s"
+    ] or Decimal(0)
+
+
+@given(moves=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1), movement), max_size=25))
+def test_on_hand_always_equals_the_sum_of_movements(moves):
+    with transaction.atomic():
+        stores = [make_store(), make_store()]
+        products = [make_product(), make_product()]
+        for store_i, product_i, (kind, quantity) in moves:
+            stock_move(
+                store_id=stores[store_i].id, product_id=products[product_i].id, kind=kind, quantity=quantity
+            )
+            for s in stores:
+                for p in products:
+                    assert stock_on_hand(store_id=s.id, product_id=p.id) == ledger_sum(s, p)
+        assert Event.objects.filter(type="stock.moved").count() == len(moves)
+        transaction.set_rollback(True)
+
+
+def test_a_sale_movement_must_be_negative_and_changes_nothing_when_refused():
+    store, product = make_store(), make_product()
+
+    with pytest.raises(StockError, match="must be negative"):
+        stock_move(store_id=store.id, product_id=product.id, kind=MovementKind.SALE, quantity=Decimal("2"))
+
+    assert StockMovement.objects.count() == 0
+    assert StockLevel.objects.count() == 0
+    assert Event.objects.count() == 0
+
+
+def test_a_count_records_its_difference_from_the_book():
+    store, product = make_store(), make_product()
+    stock_move(store_id=store.id, product_id=product.id, kind="receipt", quantity=Decimal("10"))
+    stock_move(store_id=store.id, product_id=product.id, kind="sale", quantity=Decimal("-3"))
+
+    movement = stock_count(store_id=store.id, product_id=product.id, counted=Decimal("5"))
+
+    assert movement.kind == "count" and movement.quantity == Decimal("-2")
+    assert stock_on_hand(store_id=store.id, product_id=product.id) == Decimal("5")
+    counted = Event.objects.get(type="stock.counted").payload
+    assert (counted["book"], counted["counted"], counted["difference"]) == ("7.000", "5", "-2.000")
