@@ -152,7 +152,7 @@ def receipt_layout(receipt: Receipt, paper: Paper = PAPER_80MM) -> Layout:
     if receipt.title:
         b.big(receipt.title)
     b.rule()
-    b.pair(f"Receipt {receipt.receipt_number}", receipt.terminal and f"Till {receipt.terminal}" or "")
+    b.pair(f"Receipt {receipt.receipt_number}", f"Till {receipt.terminal}" if receipt.terminal else "")
     b.pair(_when(receipt.issued_at), f"Cashier {receipt.cashier}")
     b.rule()
 
@@ -222,7 +222,6 @@ def report_layout(report: Report, paper: Paper = PAPER_80MM) -> Layout:
     b.rule()
     for footer in report.footer_lines:
         b.wrapped(footer, align="center")
-    b.blocks.append(Feed(2))
     b.blocks.append(Cut())
     return Layout(paper, tuple(b.blocks))
 
