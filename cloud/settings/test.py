@@ -1,3 +1,5 @@
+import os
+
 from cloud.settings.base import *  # noqa: F403
 from cloud.settings.base import DATABASES, VAR_DIR
 
@@ -5,4 +7,4 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL says so (see .ci/run).
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-cloud.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-cloud-{os.getpid()}.sqlite3")}
