@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests/benchmarks/run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller data sets, under a minute per bench")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH")
-    parser.add_argument("--only", metavar="PREFIX", help="run only bench modules whose name starts with PREFIX")
+    parser.add_argument(
+        "--only", metavar="PREFIX", help="run only bench modules whose name starts with PREFIX"
+    )
     args = parser.parse_args(argv)
 
     modules = sorted(p.stem for p in HERE.glob("*_bench.py"))
@@ -53,17 +55,23 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "ok  " if meets(figure) else "MISS"
             cmp = ">=" if figure.get("better") == "higher" else "<="
             value = "n/a" if figure.get("value") is None else f"{figure['value']:.2f}"
-            print(f"   {verdict} {metric:36s} {value:>12s} {figure['unit']:<8s} target {cmp} {figure['target']}", flush=True)
+            print(
+                f"   {verdict} {metric:36s} {value:>12s} {figure['unit']:<8s} target {cmp} {figure['target']}",
+                flush=True,
+            )
         print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
-                {m: {k: f[k] for k in ("value", "unit", "target")} for m, f in sorted(results.items())}, indent=2
+                {m: {k: f[k] for k in ("value", "unit", "target")} for m, f in sorted(results.items())},
+                indent=2,
             )
             + "\n"
         )
     missed = [m for m, f in results.items() if not meets(f)]
-    print(f"\n{len(results)} figures, {len(results) - len(missed)} on target, {len(missed)} missed; {len(failed)} benches failed")
+    print(
+        f"\n{len(results)} figures, {len(results) - len(missed)} on target, {len(missed)} missed; {len(failed)} benches failed"
+    )
     return 1 if failed else 0
 
 
