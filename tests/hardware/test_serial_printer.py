@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 import tty
 from collections.abc import Iterator
 
@@ -69,6 +70,10 @@ def test_serial_status_and_job(serial_printer: FakeSerialEpson) -> None:
     assert read_status(address).ready is True
     send_bytes(address, b"\x1b@hello\n")
 
+    # The job is in the pty once send_bytes returns; the fake's UART thread reads it a moment later.
+    deadline = time.monotonic() + 2
+    while not bytes(serial_printer.received).endswith(b"\x1b@hello\n") and time.monotonic() < deadline:
+        time.sleep(0.005)
     assert bytes(serial_printer.received).endswith(b"\x10\x04\x01\x1b@hello\n")
 
 
