@@ -73,3 +73,50 @@ def make_user(role: str = Role.CASHIER, store: Store | None = None, pin: str = "
     user.set_pin(pin)
     user.save()
     return user
+
+
+def make_completed_sale(
+    store: Store,
+    *,
+    lines: list[tuple] = (),
+    tenders: list[tuple] = (),
+    member: Member | None = None,
+    kind: str = "sale",
+    completed_at: datetime = EPOCH,
+    **kw,
+):
+    """A completed sale with ``lines`` of (product, quantity, line_total) and ``tenders`` of (kind, amount)."""
+    from retail.sales.models import Sale, SaleLine, Tender
+
+    terminal = Terminal.objects.filter(store=store).first() or make_terminal(store)
+    cashier = User.objects.filter(store=store).first() or make_user(store=store)
+    total = sum((Decimal(t) for _, _, t in lines), Decimal(0))
+    sale = Sale.objects.create(
+        kind=kind,
+        status="completed",
+        store=store,
+        terminal=terminal,
+        cashier=cashier,
+        member=member,
+        subtotal=total,
+        total=total,
+        created_at=completed_at,
+        completed_at=completed_at,
+        **kw,
+    )
+    for position, (product, quantity, line_total) in enumerate(lines, start=1):
+        SaleLine.objects.create(
+            sale=sale,
+            position=position,
+            product=product,
+            sku=product.sku,
+            description=product.name,
+            quantity=Decimal(quantity),
+            unit_price=Decimal(line_total),
+            line_total=Decimal(line_total),
+            tax_class=product.tax_class_id,
+            tax_rate=Decimal("0.19"),
+        )
+    for tender_kind, amount in tenders or [("cash", str(total))]:
+        Tender.objects.create(sale=sale, kind=tender_kind, amount=Decimal(amount), created_at=completed_at)
+    return sale

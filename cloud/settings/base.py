@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     *DJANGO_APPS,
     *DOMAIN_APPS,
     "cloud.headoffice.apps.HeadOfficeConfig",
+    "cloud.reporting.apps.ReportingConfig",
 ]
 
 ROOT_URLCONF = "cloud.urls"

@@ -1,0 +1,97 @@
+"""Pre-aggregated sales figures by day and store, so dashboards never scan the sales table.
+
+Every row is a running total kept by ``cloud.reporting.services.sales_rollup_record`` in the same
+transaction that applies a completed sale at the cloud. ``day`` is the store's local calendar day.
+"""
+
+from django.db import models
+
+from retail.fields import MoneyField, QuantityField
+
+
+class Channel(models.TextChoices):
+    STORE = "store", "In store"
+    ONLINE = "online", "Online"
+
+
+class DailyStoreSales(models.Model):
+    """Totals of one store's completed sales and returns on one day through one channel."""
+
+    day = models.DateField()
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STORE)
+    sales_count = models.IntegerField(default=0, help_text="Completed sales (not returns).")
+    returns_count = models.IntegerField(default=0)
+    total = MoneyField(max_digits=16, default=0, help_text="Net of returns; what customers paid.")
+    tax_total = MoneyField(max_digits=16, default=0)
+    discount_total = MoneyField(max_digits=16, default=0)
+    lines_count = models.IntegerField(default=0, help_text="Non-voided lines of sales: basket size.")
+    units = QuantityField(max_digits=16, default=0, help_text="Quantity sold (kg count as given).")
+    member_sales_count = models.IntegerField(default=0)
+    member_total = MoneyField(max_digits=16, default=0)
+    points_earned = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "daily store sales"
+        ordering = ["-day", "store"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "store", "channel"], name="rollup_one_row_per_day_store")
+        ]
+        indexes = [models.Index(fields=["day", "store"], name="rollup_day_store_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.channel}: {self.total}"
+
+
+class DailyTender(models.Model):
+    """What was paid with each tender kind at a store on a day (refunds negative)."""
+
+    day = models.DateField()
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
+    count = models.IntegerField(default=0)
+    amount = MoneyField(max_digits=16, default=0)
+
+    class Meta:
+        ordering = ["-day", "store", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "store", "kind"], name="tender_one_row_per_day_store_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.kind}: {self.amount}"
+
+
+class DailyProductSales(models.Model):
+    """Quantity and revenue of one product at one store on one day (returns subtract)."""
+
+    day = models.DateField()
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = QuantityField(max_digits=16, default=0)
+    total = MoneyField(max_digits=16, default=0)
+
+    class Meta:
+        verbose_name_plural = "daily product sales"
+        ordering = ["-day", "store", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "store", "product"], name="product_rollup_one_row_per_day_store"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "product"], name="rollup_day_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.product_id}: {self.quantity}"
+
+
+class RolledUpSale(models.Model):
+    """The sales already counted, so applying the same sale twice never counts it twice."""
+
+    sale_id = models.UUIDField(primary_key=True)
+    day = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.sale_id)
