@@ -308,9 +308,9 @@ def _pair(left: str, right: str, width: int) -> list[str]:
     if not right:
         return _wrap(left, width)
     room = width - len(right) - 1
-    if room < 1:
-        return [*_wrap(left, width), right.rjust(width)]
+    if room < min(12, width // 3):
+        # The value alone nearly fills the line (a long cashier name, a huge amount): own lines.
+        left_lines = _wrap(left, width) if left else []
+        return [*left_lines, *(part.rjust(width) for part in _wrap(right, width))]
     parts = _wrap(left, room)
-    lines = [parts[0].ljust(room) + " " + right]
-    lines += [*parts[1:]]
-    return lines
+    return [parts[0].ljust(room) + " " + right, *parts[1:]]

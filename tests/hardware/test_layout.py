@@ -72,3 +72,9 @@ def test_every_line_fits_the_paper(
                 limit = paper.columns // 2 if block.double_width else paper.columns
                 assert len(block.text) <= limit, block
                 assert "\n" not in block.text
+
+
+def test_value_too_wide_to_share_a_line_goes_on_its_own_line() -> None:
+    layout = receipt_layout(make_receipt(cashier="0" * 25), PAPER_58MM)
+    texts = [b.text for b in layout.blocks if isinstance(b, Text)]
+    assert texts[5:8] == ["2025-11-23 14:05", "Cashier".rjust(32), ("0" * 25).rjust(32)]
