@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "cloud.reporting.apps.ReportingConfig",
 ]
 
+# A staff member's role grants the permissions of its head-office group (cloud/headoffice/roles.py).
+AUTHENTICATION_BACKENDS = ["cloud.headoffice.roles.RolePermissionBackend"]
+
 ROOT_URLCONF = "cloud.urls"
 ASGI_APPLICATION = "cloud.asgi.application"
 WSGI_APPLICATION = None

@@ -1,6 +1,22 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
+from retail.catalog.services import price_set, product_payload
+from retail.outbox.services import event_append
+
+
+def _price_event(price: Price) -> None:
+    event_append(
+        type="price.set",
+        payload={
+            "id": price.id,
+            "product_id": price.product_id,
+            "store_id": price.store_id,
+            "amount": price.amount,
+            "effective_from": price.effective_from,
+        },
+    )
 
 
 class TaxRateInline(admin.TabularInline):
@@ -12,6 +28,19 @@ class TaxRateInline(admin.TabularInline):
 class TaxClassAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
     inlines = [TaxRateInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for rate in [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]:
+                event_append(
+                    type="tax.rate_set",
+                    payload={
+                        "tax_class": rate.tax_class_id,
+                        "rate": rate.rate,
+                        "effective_from": rate.effective_from,
+                    },
+                )
 
 
 class BarcodeInline(admin.TabularInline):
@@ -34,11 +63,35 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [BarcodeInline, PriceInline]
     list_per_page = 50
 
+    def save_related(self, request, form, formsets, change):
+        # Same transaction as the form (the admin wraps it): the events commit with the rows.
+        super().save_related(request, form, formsets, change)
+        product = form.instance
+        event_append(
+            type="product.updated",
+            payload=product_payload(product, list(product.barcodes.values_list("code", flat=True))),
+        )
+        for formset in formsets:
+            if formset.model is Price:
+                for price in [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]:
+                    _price_event(price)
+
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(StoreScopedMixin, admin.ModelAdmin):
+    chain_wide_rows_visible = True
     list_display = ["product", "amount", "store", "effective_from"]
     list_filter = ["store"]
     search_fields = ["product__sku", "product__name"]
     list_select_related = ["product", "store"]
     raw_id_fields = ["product"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            _price_event(obj)
+        else:
+            saved = price_set(
+                product=obj.product, amount=obj.amount, effective_from=obj.effective_from, store=obj.store
+            )
+            obj.pk = saved.pk

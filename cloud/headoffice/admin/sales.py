@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.sales.models import Sale, SaleLine, SaleTaxLine, Tender
 
 
@@ -34,7 +35,7 @@ class TenderInline(admin.TabularInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(admin.ModelAdmin):
+class SaleAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_display = [
         "receipt_number",
         "kind",
@@ -45,8 +46,8 @@ class SaleAdmin(admin.ModelAdmin):
         "member",
         "completed_at",
     ]
-    list_filter = ["kind", "status", "store"]
-    search_fields = ["receipt_number", "member__number"]
+    list_filter = ["kind", "status", "store", "terminal"]
+    search_fields = ["receipt_number", "member__number", "terminal__code"]
     list_select_related = ["store", "terminal", "member"]
     inlines = [SaleLineInline, TaxLineInline, TenderInline]
     date_hierarchy = "completed_at"

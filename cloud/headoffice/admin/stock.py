@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.stock.models import StockLevel, StockMovement
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_display = ["product", "store", "on_hand", "updated_at"]
     list_filter = ["store"]
     search_fields = ["product__sku", "product__name"]
@@ -16,7 +17,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_display = ["created_at", "store", "product", "kind", "quantity", "reference", "origin"]
     list_filter = ["store", "kind"]
     search_fields = ["product__sku", "reference"]

@@ -1,0 +1,192 @@
+"""Each admin page, for each role: what it may see, and that what it may not do is refused."""
+
+from decimal import Decimal
+
+import pytest
+
+from retail.catalog.models import Price
+from retail.outbox.models import Event
+from retail.stores.models import Terminal
+
+PAGES = [
+    "/admin/",
+    "/admin/catalog/product/",
+    "/admin/catalog/price/",
+    "/admin/catalog/taxclass/",
+    "/admin/stores/store/",
+    "/admin/staff/user/",
+    "/admin/members/member/",
+    "/admin/stock/stocklevel/",
+    "/admin/stock/stockmovement/",
+    "/admin/sales/sale/",
+]
+
+
+@pytest.mark.parametrize("who", ["head_office", "analyst", "manager"])
+@pytest.mark.parametrize("url", PAGES)
+def test_every_list_page_loads_for_every_role(client, chain, who, url):
+    client.force_login(getattr(chain, who))
+    assert client.get(url).status_code == 200
+
+
+def test_outbox_events_are_not_for_store_managers(client, chain):
+    client.force_login(chain.manager)
+    assert client.get("/admin/outbox/event/").status_code == 403
+
+
+def test_a_store_manager_sees_only_their_own_stores_sales(client, chain):
+    # given the manager of S01
+    client.force_login(chain.manager)
+
+    # when they list sales and open each store's sale
+    listing = client.get("/admin/sales/sale/").content.decode()
+    own = client.get(f"/admin/sales/sale/{chain.sale1.pk}/change/")
+    other = client.get(f"/admin/sales/sale/{chain.sale2.pk}/change/")
+
+    # then only S01's exists for them
+    assert "S01-T01-000001" in listing and "S02-T01-000001" not in listing
+    assert own.status_code == 200 and "S01-T01-000001" in own.content.decode()
+    assert other.status_code == 302  # the admin's "does not exist" redirect, revealing nothing
+    assert "Hamburg" not in listing  # not even the other store's name in the filters
+
+
+def test_head_office_and_analysts_see_every_stores_sales(client, chain):
+    for user in (chain.head_office, chain.analyst):
+        client.force_login(user)
+        listing = client.get("/admin/sales/sale/").content.decode()
+        assert "S01-T01-000001" in listing and "S02-T01-000001" in listing
+
+
+def test_an_analyst_can_change_nothing(client, chain):
+    # given an analyst looking at a product
+    client.force_login(chain.analyst)
+    url = f"/admin/catalog/product/{chain.product.pk}/change/"
+    page = client.get(url)
+
+    # when they post changes to a product, a store and a new price anyway
+    posts = [
+        client.post(url, {"sku": chain.product.sku, "name": "Hacked", "unit": "each", "tax_class": "STD"}),
+        client.post(f"/admin/stores/store/{chain.s1.pk}/change/", {"code": "S01", "name": "Hacked"}),
+        client.post(
+            "/admin/catalog/price/add/",
+            {"product": chain.product.pk, "amount": "0.01", "effective_from_0": "2026-01-01"},
+        ),
+        client.get("/admin/catalog/price/add/"),
+        client.post(f"/admin/sales/sale/{chain.sale1.pk}/delete/", {"post": "yes"}),
+    ]
+
+    # then the page is read only and every attempt is forbidden, with nothing changed
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert [p.status_code for p in posts] == [403, 403, 403, 403, 403]
+    chain.product.refresh_from_db()
+    chain.s1.refresh_from_db()
+    assert (chain.product.name, chain.s1.name) == ("Bananas", "Berlin")
+    assert Price.objects.count() == 1
+    assert not Event.objects.exists()
+
+
+def test_a_store_manager_edits_their_own_store_and_not_another(client, chain):
+    # given the manager of S01
+    client.force_login(chain.manager)
+    form = {
+        "name": "Berlin Mitte",
+        "address": "",
+        "city": "Berlin",
+        "postcode": "",
+        "phone": "",
+        "vat_number": "",
+        "time_zone": "Europe/Berlin",
+        "active": "on",
+        "terminals-TOTAL_FORMS": "1",
+        "terminals-INITIAL_FORMS": "1",
+        "terminals-MIN_NUM_FORMS": "0",
+        "terminals-MAX_NUM_FORMS": "1000",
+        "terminals-0-id": str(Terminal.objects.get(store=chain.s1).pk),
+        "terminals-0-store": str(chain.s1.pk),
+        "terminals-0-code": "T01",
+        "terminals-0-name": "Lane 1",
+        "terminals-0-printer_address": "virtual://",
+        "terminals-0-paper_width_mm": "80",
+        "terminals-0-drawer_pin": "2",
+        "terminals-0-scanner_address": "",
+        "terminals-0-active": "on",
+    }
+
+    # when they rename their store and its lane, then try the same on S02
+    own = client.post(f"/admin/stores/store/{chain.s1.pk}/change/", form)
+    other = client.post(f"/admin/stores/store/{chain.s2.pk}/change/", {**form, "name": "Taken over"})
+
+    # then their store changed, with events for the store and the lane, and S02 did not
+    assert own.status_code == 302 and own.url == "/admin/stores/store/"
+    chain.s1.refresh_from_db()
+    chain.s2.refresh_from_db()
+    assert (chain.s1.name, chain.s2.name) == ("Berlin Mitte", "Hamburg")
+    assert Terminal.objects.get(store=chain.s1).name == "Lane 1"
+    assert sorted(Event.objects.values_list("type", flat=True)) == ["store.updated", "terminal.updated"]
+    assert other.status_code == 302 and other.url == "/admin/"
+
+
+def test_a_store_manager_sets_a_price_for_their_store_only(client, chain):
+    # given the manager of S01
+    client.force_login(chain.manager)
+    price = {
+        "product": chain.product.pk,
+        "amount": "2.29",
+        "effective_from_0": "2026-02-01",
+        "effective_from_1": "00:00",
+    }
+
+    # when they add a price for S01 and another for S02
+    own = client.post("/admin/catalog/price/add/", {**price, "store": chain.s1.pk})
+    other = client.post("/admin/catalog/price/add/", {**price, "store": chain.s2.pk})
+    chain_wide = client.post("/admin/catalog/price/add/", {**price, "store": ""})
+
+    # then only S01's is saved, as a price.set event; the others are form errors
+    assert own.status_code == 302
+    assert other.status_code == 200 and chain_wide.status_code == 200
+    assert list(Price.objects.filter(store__isnull=False).values_list("store__code", "amount")) == [
+        ("S01", Decimal("2.29"))
+    ]
+    event = Event.objects.get(type="price.set")
+    assert (event.payload["store_id"], event.payload["amount"]) == (str(chain.s1.pk), "2.29")
+
+
+def test_a_store_manager_cannot_open_the_chain_wide_price_for_editing(client, chain):
+    client.force_login(chain.manager)
+    chain_price = Price.objects.get(store__isnull=True)
+    page = client.get(f"/admin/catalog/price/{chain_price.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+
+def test_a_store_manager_sees_only_their_staff_and_cannot_make_anyone_superuser(client, chain):
+    # given the manager of S01 and a cashier of S01
+    from tests.factories import make_user
+
+    cashier = make_user("cashier", store=chain.s1, username="cara")
+    client.force_login(chain.manager)
+
+    # when they list staff, open S02's cashier, and post superuser powers for their cashier
+    listing = client.get("/admin/staff/user/").content.decode()
+    other = client.get(f"/admin/staff/user/{chain.cashier2.pk}/change/")
+    client.post(
+        f"/admin/staff/user/{cashier.pk}/change/",
+        {
+            "username": "cara",
+            "first_name": "Cara",
+            "last_name": "",
+            "email": "",
+            "role": "supervisor",
+            "store": chain.s1.pk,
+            "is_active": "on",
+            "is_superuser": "on",
+            "is_staff": "on",
+            "failed_pin_attempts": "0",
+        },
+    )
+
+    # then S02's staff are invisible and the cashier became a supervisor, nothing more
+    assert "cara" in listing and "kai" not in listing and "hedda" not in listing
+    assert other.status_code == 302
+    cashier.refresh_from_db()
+    assert (cashier.role, cashier.is_superuser, cashier.is_staff) == ("supervisor", False, False)
+    assert Event.objects.get(type="staff.updated").payload["role"] == "supervisor"
