@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.shortcuts import render
+
+from pos_ui.selectors import node_status, this_store
+
+
+def screen_context(request, **extra) -> dict:
+    """What every page's status bar needs."""
+    return {"store": this_store(), "store_code": settings.STORE_CODE, "status": node_status(), **extra}
+
+
+def home(request):
+    ctx = screen_context(request)
+    store = ctx["store"]
+    ctx["terminals"] = list(store.terminals.filter(active=True)) if store else []
+    return render(request, "pos_ui/home.html", ctx)
