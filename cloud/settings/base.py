@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     *DOMAIN_APPS,
     "cloud.headoffice.apps.HeadOfficeConfig",
     "cloud.reporting.apps.ReportingConfig",
+    "cloud.api.apps.OmniApiConfig",
 ]
 
 # A staff member's role grants the permissions of its head-office group (cloud/headoffice/roles.py).

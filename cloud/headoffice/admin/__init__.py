@@ -1,3 +1,12 @@
 """Django admin for head office, one module per concern."""
 
-from cloud.headoffice.admin import catalog, members, outbox, sales, staff, stock, stores  # noqa: F401
+from cloud.headoffice.admin import (  # noqa: F401
+    api_keys,
+    catalog,
+    members,
+    outbox,
+    sales,
+    staff,
+    stock,
+    stores,
+)
