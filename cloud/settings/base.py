@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "cloud.headoffice.apps.HeadOfficeConfig",
     "cloud.reporting.apps.ReportingConfig",
     "cloud.api.apps.OmniApiConfig",
+    "cloud.sync.apps.CloudSyncConfig",
 ]
 
 # A staff member's role grants the permissions of its head-office group (cloud/headoffice/roles.py).

@@ -1,0 +1,153 @@
+"""Head office's view of sync: health per store, quarantine, oversells, overdraws, duplicates, credentials."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from cloud.sync.models import (
+    EnrollmentCode,
+    FeedEntry,
+    MemberMergeProposal,
+    Oversell,
+    PointsOverdraw,
+    QuarantinedEvent,
+    StoreCredential,
+    StoreSyncState,
+)
+from cloud.sync.selectors import store_health
+from cloud.sync.services import credential_revoke, enrollment_code_create, quarantine_retry
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Mark resolved")
+def mark_resolved(modeladmin, request, queryset):
+    done = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    modeladmin.message_user(request, f"{done} marked resolved.")
+
+
+@admin.register(StoreSyncState)
+class StoreSyncStateAdmin(_ReadOnly):
+    list_display = [
+        "store",
+        "last_contact_at",
+        "events_pending",
+        "oldest_unsynced_at",
+        "ack_seq",
+        "cursor_lag",
+        "quarantined",
+    ]
+    list_select_related = ["store"]
+
+    def _health(self, obj):
+        cache = getattr(obj, "_health", None)
+        if cache is None:
+            cache = obj._health = store_health(state=obj)
+        return cache
+
+    @admin.display(description="events pending")
+    def events_pending(self, obj):
+        return self._health(obj).events_pending
+
+    @admin.display(description="cursor lag")
+    def cursor_lag(self, obj):
+        return self._health(obj).cursor_lag
+
+    @admin.display(description="quarantined")
+    def quarantined(self, obj):
+        return self._health(obj).quarantined
+
+
+@admin.register(QuarantinedEvent)
+class QuarantinedEventAdmin(_ReadOnly):
+    list_display = ["origin", "seq", "type", "schema", "reason", "created_at", "resolved_at"]
+    list_filter = ["reason", "type", "origin", ("resolved_at", admin.EmptyFieldListFilter)]
+    actions = ["retry", mark_resolved]
+
+    @admin.action(description="Retry applying (in seq order)")
+    def retry(self, request, queryset):
+        results = [
+            quarantine_retry(item=item)
+            for item in queryset.filter(resolved_at__isnull=True).order_by("origin", "seq")
+        ]
+        self.message_user(request, f"{sum(results)} applied, {len(results) - sum(results)} still refused.")
+
+
+@admin.register(Oversell)
+class OversellAdmin(_ReadOnly):
+    list_display = ["store", "product", "on_hand", "origin", "seq", "created_at", "resolved_at"]
+    list_filter = ["store", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["store", "product"]
+    actions = [mark_resolved]
+
+
+@admin.register(PointsOverdraw)
+class PointsOverdrawAdmin(_ReadOnly):
+    list_display = ["member", "balance", "origin", "seq", "created_at", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["member"]
+    actions = [mark_resolved]
+
+
+@admin.register(MemberMergeProposal)
+class MemberMergeProposalAdmin(_ReadOnly):
+    list_display = ["member", "duplicate", "matched_on", "created_at", "resolved_at"]
+    list_select_related = ["member", "duplicate"]
+    actions = [mark_resolved]
+
+
+@admin.register(FeedEntry)
+class FeedEntryAdmin(_ReadOnly):
+    list_display = ["seq", "origin", "origin_seq", "type", "audience", "created_at"]
+    list_filter = ["type", "origin"]
+    show_full_result_count = False
+
+
+class EnrollmentCodeForm(forms.ModelForm):
+    class Meta:
+        model = EnrollmentCode
+        fields = ["store"]
+
+
+@admin.register(EnrollmentCode)
+class EnrollmentCodeAdmin(admin.ModelAdmin):
+    """Adding a row makes a code and shows it once; only its hash is stored."""
+
+    form = EnrollmentCodeForm
+    list_display = ["store", "created_at", "expires_at", "used_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        row, code = enrollment_code_create(store=form.cleaned_data["store"])
+        obj.pk = row.pk
+        messages.warning(
+            request,
+            f"Enrollment code for {row.store.code}: {code} — shown only now. On the store: "
+            f"manage.py enroll --cloud <this cloud's URL> --code {code}",
+        )
+
+
+@admin.register(StoreCredential)
+class StoreCredentialAdmin(_ReadOnly):
+    list_display = ["store", "key_id", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["store"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke (the store must enroll again)")
+    def revoke(self, request, queryset):
+        for credential in queryset:
+            credential_revoke(credential=credential)
+        self.message_user(request, f"{queryset.count()} credential(s) revoked.")

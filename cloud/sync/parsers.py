@@ -1,0 +1,27 @@
+"""Request bodies of the sync API may be gzip'd (``Content-Encoding: gzip``); inflation is bounded."""
+
+from __future__ import annotations
+
+import json
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+
+from retail.replication.wire import EnvelopeError, inflate
+
+
+class GzipJSONParser(BaseParser):
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"]
+        body = stream.read() if stream is not None else b""
+        if request.META.get("HTTP_CONTENT_ENCODING", "").lower() == "gzip":
+            try:
+                body = inflate(body)
+            except (EnvelopeError, OSError, EOFError, ValueError) as exc:
+                raise ParseError(f"gzip body: {exc}") from exc
+        try:
+            return json.loads(body or b"{}")
+        except ValueError as exc:
+            raise ParseError(f"JSON body: {exc}") from exc

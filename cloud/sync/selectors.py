@@ -1,0 +1,114 @@
+"""Reads of the sync app: credential look-up, the feed, and per-store health for admin."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from cloud.sync.models import FeedEntry, FeedState, QuarantinedEvent, StoreCredential, StoreSyncState
+from retail.outbox.models import Event
+from retail.replication.wire import CLOUD_ORIGIN, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, dumps
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def credential_authenticate(*, token: str) -> tuple[StoreCredential | None, tuple[str, str]]:
+    """The active credential of a bearer token, or ``(None, (code, detail))``; constant-time compare."""
+    key_id, _, secret = token.partition(".")
+    credential = (
+        StoreCredential.objects.select_related("store").filter(key_id=key_id).first() if secret else None
+    )
+    if credential is None or not hmac.compare_digest(credential.secret_hash, secret_hash(secret)):
+        return None, ("credential_invalid", "The store credential is not valid.")
+    if credential.revoked_at is not None:
+        return None, ("credential_revoked", "The store credential was revoked; enroll the store again.")
+    now = timezone.now()
+    if credential.last_used_at is None or (now - credential.last_used_at).total_seconds() > 60:
+        StoreCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    return credential, ("", "")
+
+
+def feed_head() -> tuple[int, int]:
+    """(last feed position committed, last cloud outbox seq): what the nudge channel watches."""
+    last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    cloud = Event.objects.filter(origin=CLOUD_ORIGIN).aggregate(m=Max("seq"))["m"] or 0
+    return last, cloud
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    events: list[dict]
+    cursor: int
+    more: bool
+
+
+def feed_page(
+    *, store, cursor: int, limit: int = MAX_BATCH_EVENTS, max_bytes: int = MAX_BATCH_BYTES
+) -> FeedPage:
+    """The store's entitled feed entries after ``cursor``, bounded in count and bytes.
+
+    The head is read *before* the entries: every position up to a committed head is itself
+    committed (positions are allocated under the feed lock in commit order), so reading entries
+    up to it cannot skip a row that commits late, and the new cursor may jump over entries the
+    store is not entitled to.
+    """
+    head = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    rows = (
+        FeedEntry.objects.filter(seq__gt=cursor, seq__lte=head)
+        .filter(Q(audience__isnull=True) | Q(audience_id=store.id))
+        .exclude(origin=store.code)
+        .order_by("seq")
+        .values_list("seq", "event_id", "origin", "origin_seq", "hlc", "type", "schema", "payload")
+    )
+    events, size = [], 0
+    for seq, event_id, origin, origin_seq, hlc, type_, schema, payload in rows[:limit].iterator(
+        chunk_size=500
+    ):
+        wire = {
+            "id": str(event_id),
+            "origin": origin,
+            "seq": origin_seq,
+            "hlc": hlc,
+            "type": type_,
+            "schema": schema,
+            "payload": payload,
+            "fseq": seq,
+        }
+        size += len(dumps(wire))
+        events.append(wire)
+        if size >= max_bytes:
+            return FeedPage(events=events, cursor=seq, more=True)
+    if len(events) >= limit:
+        return FeedPage(events=events, cursor=events[-1]["fseq"], more=True)
+    return FeedPage(events=events, cursor=max(head, cursor), more=False)
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    store_code: str
+    last_contact_at: datetime | None
+    events_pending: int
+    oldest_unsynced_at: datetime | None
+    cursor_lag: int
+    quarantined: int
+
+
+def store_health(*, state: StoreSyncState) -> StoreHealth:
+    head = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    return StoreHealth(
+        store_code=state.store.code,
+        last_contact_at=state.last_contact_at,
+        events_pending=max(0, state.store_head_seq - state.ack_seq),
+        oldest_unsynced_at=state.oldest_unsynced_at,
+        cursor_lag=max(0, head - state.pull_cursor),
+        quarantined=QuarantinedEvent.objects.filter(
+            store_id=state.store_id, resolved_at__isnull=True
+        ).count(),
+    )

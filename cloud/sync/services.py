@@ -1,0 +1,368 @@
+"""Writes of the cloud's sync: enrollment, credentials, ingesting store batches, the feed, snapshots.
+
+docs/sync-protocol.md is the specification; this module keeps its cloud-side guarantees:
+- a store batch is applied in one transaction that also moves the store's ``ack_seq``, so an event
+  is applied once however often it is sent;
+- a batch must continue exactly at ``ack_seq + 1`` (events at or below it are duplicates);
+- a poison event is quarantined and counted as consumed, so it never blocks the store's later events;
+- feed positions are allocated under the ``FeedState`` row lock at the end of the transaction that
+  writes the entries, so positions commit in order and a reader's cursor never skips a late commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import secrets
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cloud.sync.models import (
+    EnrollmentCode,
+    FeedEntry,
+    FeedState,
+    MemberMergeProposal,
+    Oversell,
+    PointsOverdraw,
+    QuarantinedEvent,
+    StoreCredential,
+    StoreSyncState,
+)
+from cloud.sync.selectors import secret_hash
+from retail.api_errors import DomainError, Invalid, PermissionRefused
+from retail.members.models import Member
+from retail.outbox.models import Event
+from retail.outbox.services import clock_observe
+from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
+from retail.replication.entitlement import Audience, feed_audience
+from retail.replication.errors import ApplyRefused
+from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
+from retail.replication.wire import (
+    CLOUD_ORIGIN,
+    PROTOCOL_VERSION,
+    Envelope,
+    EnvelopeError,
+    dumps,
+    envelope_of_event,
+    envelope_parse,
+)
+from retail.stock.services import stock_on_hand
+from retail.stores.models import Store
+
+NUDGE_GROUP = "sync.nudge"
+
+# ---------------------------------------------------------------- enrollment and credentials
+
+
+def _enrollment_hash(code: str) -> str:
+    return secret_hash(code.replace("-", "").replace(" ", "").upper())
+
+
+def enrollment_code_create(
+    *, store: Store, valid_for: timedelta = timedelta(days=2)
+) -> tuple[EnrollmentCode, str]:
+    """A one-time enrollment code for ``store``; returns the row and the code, shown once."""
+    raw = base64.b32encode(secrets.token_bytes(10)).decode()
+    code = "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+    row = EnrollmentCode.objects.create(
+        store=store, code_hash=_enrollment_hash(code), expires_at=timezone.now() + valid_for
+    )
+    return row, code
+
+
+def store_enroll(*, code: str) -> tuple[Store, str]:
+    """Redeem an enrollment code once: a new credential for its store, any older one revoked.
+
+    Returns the store and the bearer token ``<key_id>.<secret>``; only the secret's hash is kept.
+    """
+    with transaction.atomic():
+        row = (
+            EnrollmentCode.objects.select_for_update()
+            .select_related("store")
+            .filter(code_hash=_enrollment_hash(code))
+            .first()
+        )
+        if row is None or row.used_at is not None or row.expires_at <= timezone.now():
+            raise PermissionRefused(
+                "This enrollment code is unknown, used or expired.", code="enrollment_refused"
+            )
+        now = timezone.now()
+        row.used_at = now
+        row.save(update_fields=["used_at"])
+        StoreCredential.objects.filter(store=row.store, revoked_at__isnull=True).update(revoked_at=now)
+        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        StoreCredential.objects.create(store=row.store, key_id=key_id, secret_hash=secret_hash(secret))
+        StoreSyncState.objects.get_or_create(store=row.store)
+    return row.store, f"{key_id}.{secret}"
+
+
+def credential_revoke(*, credential: StoreCredential) -> None:
+    StoreCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+# ---------------------------------------------------------------- the feed
+
+
+def _feed_state() -> None:
+    FeedState.objects.get_or_create(pk=1)
+
+
+def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
+    """Give ``entries`` the next feed positions. Call last in the transaction: it takes the feed lock."""
+    if not entries:
+        return
+    FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + len(entries))
+    last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
+    first = last - len(entries) + 1
+    FeedEntry.objects.bulk_create(
+        [
+            FeedEntry(
+                seq=first + i,
+                event_id=env.id,
+                origin=env.origin,
+                origin_seq=env.seq,
+                hlc=env.hlc,
+                type=env.type,
+                schema=env.schema,
+                payload=env.payload,
+                audience_id=audience.store_id,
+            )
+            for i, (env, audience) in enumerate(entries)
+        ],
+        batch_size=1000,
+    )
+
+
+def feed_publish_cloud(*, limit: int = 5000) -> int:
+    """Copy head office's new outbox events into the feed (idempotent; returns how many were copied).
+
+    The cloud outbox's ``seq`` is a safe cursor (allocated under a row lock in commit order), so
+    reading ``seq > published_cloud_seq`` never misses an event that commits late.
+    """
+    _feed_state()
+    published = FeedState.objects.filter(pk=1).values_list("published_cloud_seq", flat=True).get()
+    if not Event.objects.filter(origin=CLOUD_ORIGIN, seq__gt=published).exists():
+        return 0
+    copied = 0
+    with transaction.atomic():
+        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq"))  # the feed lock
+        published = FeedState.objects.filter(pk=1).values_list("published_cloud_seq", flat=True).get()
+        events = list(Event.objects.filter(origin=CLOUD_ORIGIN, seq__gt=published).order_by("seq")[:limit])
+        if events:
+            envs = [envelope_of_event(e) for e in events]
+            entries = [(env, aud) for env in envs if (aud := feed_audience(env)).published]
+            _feed_append(entries)
+            FeedState.objects.filter(pk=1).update(published_cloud_seq=events[-1].seq)
+            copied = len(entries)
+    return copied
+
+
+def stores_nudge() -> None:
+    """Tell connected stores there is more for them (after commit; best effort, polling backs it up)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(NUDGE_GROUP, {"type": "sync.more"})
+
+
+# ---------------------------------------------------------------- ingesting a store's batch
+
+
+class CloudHooks(ApplyHooks):
+    """Head office's extra bookkeeping, in the apply transaction."""
+
+    def sale_applied(self, *, sale, env):
+        from cloud.reporting.services import sales_rollup_record
+
+        sales_rollup_record(sale=sale)
+
+    def stock_moved(self, *, store_id, product_id, env):
+        on_hand = stock_on_hand(store_id=store_id, product_id=product_id)
+        if on_hand < 0 and str(env.payload.get("quantity", env.payload.get("difference", "0"))).startswith(
+            "-"
+        ):
+            Oversell.objects.create(
+                store_id=store_id, product_id=product_id, on_hand=on_hand, origin=env.origin, seq=env.seq
+            )
+
+    def points_posted(self, *, member_id, env):
+        balance = Member.objects.filter(pk=member_id).values_list("points_balance", flat=True).get()
+        if balance < 0 and env.payload.get("points", 0) < 0:
+            PointsOverdraw.objects.create(
+                member_id=member_id, balance=balance, origin=env.origin, seq=env.seq
+            )
+
+    def member_created(self, *, member, env):
+        for name in ("phone", "email"):
+            value = getattr(member, name)
+            if not value:
+                continue
+            for other in (
+                Member.objects.filter(**{name: value}).exclude(pk=member.pk).values_list("pk", flat=True)
+            ):
+                MemberMergeProposal.objects.create(member_id=other, duplicate=member, matched_on=name)
+
+
+@dataclass
+class PushResult:
+    ack_seq: int
+    applied: int = 0
+    duplicates: int = 0
+    quarantined: list[dict] = field(default_factory=list)
+
+
+def _parse_batch(*, store: Store, raw_events: Iterable) -> list[Envelope]:
+    try:
+        envs = [envelope_parse(raw) for raw in raw_events]
+    except EnvelopeError as exc:
+        raise Invalid(f"malformed event: {exc}", code="invalid_envelope") from exc
+    for env in envs:
+        if env.origin != store.code:
+            raise PermissionRefused(
+                f"this credential belongs to {store.code}; it may not push events of {env.origin!r}",
+                code="origin_mismatch",
+            )
+    for i, env in enumerate(envs[1:], start=1):
+        if env.seq != envs[0].seq + i:
+            raise Invalid("a batch must hold consecutive seq numbers in order", code="batch_not_contiguous")
+    return envs
+
+
+def sync_push_ingest(
+    *, store: Store, raw_events: list, head_seq: int | None = None, oldest_unsynced_at=None
+) -> PushResult:
+    """Apply a store's batch once, in order, and return the acknowledgement.
+
+    Invariant: ``StoreSyncState.ack_seq`` is moved in the same transaction as the applies it
+    acknowledges. Events at or below it are duplicates (ignored); the first new event must be
+    ``ack_seq + 1`` or the batch is refused with ``seq_gap`` naming the expected seq.
+    """
+    envs = _parse_batch(store=store, raw_events=raw_events)
+    StoreSyncState.objects.get_or_create(store=store)
+    _feed_state()
+    max_skew = getattr(settings, "SYNC_MAX_CLOCK_SKEW_MS", None)
+    with transaction.atomic():
+        state = StoreSyncState.objects.select_for_update().get(store=store)
+        fresh = [env for env in envs if env.seq > state.ack_seq]
+        result = PushResult(ack_seq=state.ack_seq, duplicates=len(envs) - len(fresh))
+        if fresh and fresh[0].seq != state.ack_seq + 1:
+            raise DomainError(
+                f"expected seq {state.ack_seq + 1}, the batch starts at {fresh[0].seq}",
+                code="seq_gap",
+                expected_seq=state.ack_seq + 1,
+            )
+        ctx = ApplyContext(hooks=CloudHooks(), origin_store_id=store.id)
+        if max_skew is not None:
+            ctx.max_skew_ms = max_skew
+        published: list[tuple[Envelope, Audience]] = []
+        newest_trusted = 0
+        for env in fresh:
+            try:
+                event_apply(env=env, ctx=ctx)
+            except ApplyRefused as refused:
+                QuarantinedEvent.objects.create(
+                    store=store,
+                    event_id=env.id,
+                    origin=env.origin,
+                    seq=env.seq,
+                    hlc=env.hlc,
+                    type=env.type,
+                    schema=env.schema,
+                    payload=env.payload,
+                    reason=refused.reason,
+                    detail=refused.detail,
+                )
+                result.quarantined.append(
+                    {"seq": env.seq, "reason": refused.reason, "detail": refused.detail}
+                )
+                continue
+            result.applied += 1
+            if env.type.startswith("member."):
+                newest_trusted = max(newest_trusted, env.hlc)
+            audience = feed_audience(env)
+            if audience.published:
+                published.append((env, audience))
+        now = timezone.now()
+        if fresh:
+            state.ack_seq = fresh[-1].seq
+            state.last_push_at = now
+        state.store_head_seq = max(state.store_head_seq, head_seq or 0, state.ack_seq)
+        state.oldest_unsynced_at = oldest_unsynced_at if state.store_head_seq > state.ack_seq else None
+        state.last_contact_at = now
+        state.save()
+        if newest_trusted:
+            # Head office's next edit of these members must order after what it has just learnt.
+            clock_observe(remote_hlc=newest_trusted, max_skew_ms=ctx.max_skew_ms)
+        _feed_append(published)
+        if published:
+            transaction.on_commit(stores_nudge)
+        result.ack_seq = state.ack_seq
+    return result
+
+
+def quarantine_retry(*, item: QuarantinedEvent) -> bool:
+    """Apply a quarantined event again (after an upgrade or a fix); True when it now applied."""
+    env = Envelope(item.event_id, item.origin, item.seq, item.hlc, item.type, item.schema, item.payload)
+    _feed_state()
+    with transaction.atomic():
+        try:
+            event_apply(env=env, ctx=ApplyContext(hooks=CloudHooks(), origin_store_id=item.store_id))
+        except ApplyRefused as refused:
+            QuarantinedEvent.objects.filter(pk=item.pk).update(reason=refused.reason, detail=refused.detail)
+            return False
+        QuarantinedEvent.objects.filter(pk=item.pk).update(resolved_at=timezone.now())
+        audience = feed_audience(env)
+        if audience.published:
+            _feed_append([(env, audience)])
+    return True
+
+
+def sync_pull_record(*, store: Store, cursor: int) -> None:
+    """Remember how far the store says it has applied the feed (for the cursor-lag figure)."""
+    StoreSyncState.objects.filter(store=store).update(
+        pull_cursor=cursor, last_pull_at=timezone.now(), last_contact_at=timezone.now()
+    )
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_build(*, store: Store, attempts: int = 5):
+    """Write the store's snapshot, gzip'd NDJSON, to a temporary file; returns (file, cursor, rows).
+
+    One transaction (REPEATABLE READ on PostgreSQL, the write lock on SQLite) reads the cursor and
+    every row, so the snapshot equals the feed applied up to the cursor. Memory stays flat: rows
+    stream from the database into the compressed file.
+    """
+    for _ in range(attempts):
+        feed_publish_cloud()
+        out = tempfile.TemporaryFile()
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            state = FeedState.objects.get(pk=1)
+            if Event.objects.filter(origin=CLOUD_ORIGIN, seq__gt=state.published_cloud_seq).exists():
+                out.close()
+                continue  # head office changed something in between: publish it first
+            rows = 0
+            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5) as gz:
+                header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
+                gz.write(dumps({**header, "cursor": state.last_seq, "store": store.code}) + b"\n")
+                for row in snapshot_rows(store_id=store.id):
+                    gz.write(dumps(row) + b"\n")
+                    rows += 1
+                gz.write(dumps({"t": "end", "rows": rows}) + b"\n")
+        out.seek(0)
+        return out, state.last_seq, rows
+    raise DomainError("head office is too busy to take a consistent snapshot; retry", code="snapshot_busy")

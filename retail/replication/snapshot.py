@@ -1,0 +1,202 @@
+"""Snapshots: everything a store may see, as one stream of rows tagged with a feed cursor.
+
+The cloud writes the rows (``snapshot_rows``) inside one repeatable-read transaction together
+with the cursor, so the snapshot equals "the feed applied up to that cursor". A store loads them
+(``SnapshotLoader``) in one transaction in bounded chunks and then pulls the feed from the cursor.
+Rows are JSON objects with a ``t`` (table) key; tables come in dependency order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
+
+from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
+from retail.members.models import Member, PointsEntry
+from retail.replication.appliers import member_fields_merge
+from retail.staff.models import User
+from retail.stock.models import MovementKind, StockLevel, StockMovement
+from retail.stores.models import Store, Terminal
+
+SNAPSHOT_FORMAT = 1
+CHUNK = 2000
+_NS = uuid.UUID("0b7c1e7e-4d44-4b7e-9a55-5a1f6c0c2d10")
+
+_COLUMNS: dict[str, tuple] = {
+    "store": (Store, ("id", "code", "name", "address", "city", "postcode", "phone", "time_zone", "active")),
+    "tax_class": (TaxClass, ("code", "name")),
+    "tax_rate": (TaxRate, ("tax_class_id", "rate", "effective_from")),
+    "terminal": (
+        Terminal,
+        (
+            "id",
+            "store_id",
+            "code",
+            "name",
+            "printer_address",
+            "printer_profile",
+            "paper_width_mm",
+            "drawer_pin",
+            "scanner_address",
+            "active",
+        ),
+    ),
+    "staff": (
+        User,
+        ("id", "username", "first_name", "last_name", "role", "store_id", "pin_hash", "is_active"),
+    ),
+    "product": (Product, ("id", "sku", "name", "unit", "tax_class_id", "active")),
+    "barcode": (Barcode, ("code", "product_id")),
+    "price": (Price, ("id", "product_id", "store_id", "amount", "effective_from")),
+    "member": (Member, ("id", "number", *Member.PROFILE_FIELDS, "field_clocks", "origin")),
+    "points_entry": (
+        PointsEntry,
+        ("id", "member_id", "kind", "points", "sale_id", "reason", "origin", "created_at"),
+    ),
+    "stock_level": (StockLevel, ("store_id", "product_id", "on_hand")),
+}
+_DECIMALS = {"rate", "amount", "on_hand"}
+_TIMES = {"effective_from", "created_at"}
+
+
+def snapshot_rows(*, store_id) -> Iterator[dict]:
+    """Every row the store ``store_id`` is entitled to, table by table (run in one transaction)."""
+    scopes = {
+        "terminal": {"store_id": store_id},
+        "price": None,
+        "staff": None,
+    }
+    for table, (model, columns) in _COLUMNS.items():
+        qs = model.objects.all()
+        if table == "terminal":
+            qs = qs.filter(**scopes["terminal"])
+        elif table == "price":
+            qs = qs.filter(store_id__isnull=True) | qs.filter(store_id=store_id)
+        elif table == "staff":
+            qs = qs.filter(store_id__isnull=True, is_superuser=False) | qs.filter(store_id=store_id)
+        order = "code" if table in ("tax_class", "barcode") else ("id" if "id" in columns else "pk")
+        for values in qs.order_by(order).values_list(*columns).iterator(chunk_size=CHUNK):
+            yield {"t": table, **dict(zip(columns, values, strict=True))}
+
+
+class SnapshotLoader:
+    """Load snapshot rows into this (store) node in bounded chunks, inside the caller's transaction.
+
+    Head office's tables (catalog, prices, stores, staff) are replaced; members merge field by
+    field (LWW), so a local edit not yet pushed survives; points entries are inserted once by id and
+    balances recomputed from the ledger; a stock level becomes an opening ``count`` movement only
+    where this node holds no level of its own for that (store, product).
+    """
+
+    def __init__(self, *, cursor: int):
+        self.cursor = cursor
+        self.buffer: list[dict] = []
+        self.table: str | None = None
+        self.counts: dict[str, int] = {}
+        self._cleared = False
+
+    def add(self, row: dict) -> None:
+        table = row.get("t")
+        if table not in _COLUMNS:
+            return  # a table a newer cloud sends and we do not know: ignore, the feed fills the gap
+        if table != self.table or len(self.buffer) >= CHUNK:
+            self._flush()
+            self.table = table
+        self.buffer.append(row)
+
+    def finish(self) -> dict[str, int]:
+        self._flush()
+        balance = PointsEntry.objects.filter(member=OuterRef("pk")).values("member").annotate(s=Sum("points"))
+        Member.objects.update(points_balance=Coalesce(Subquery(balance.values("s")), Value(0)))
+        return self.counts
+
+    def _clear_head_office_tables(self) -> None:
+        # Prices, barcodes and rates are head office's: the snapshot's copy replaces ours.
+        Price.objects.all().delete()
+        Barcode.objects.all().delete()
+        TaxRate.objects.all().delete()
+        self._cleared = True
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        if not self._cleared:
+            self._clear_head_office_tables()
+        table, rows = self.table, self.buffer
+        self.buffer = []
+        model, columns = _COLUMNS[table]
+        objects = [model(**{c: _value(c, row.get(c)) for c in columns}) for row in rows]
+        self.counts[table] = self.counts.get(table, 0) + len(objects)
+        if table == "member":
+            self._members(objects)
+        elif table == "points_entry":
+            PointsEntry.objects.bulk_create(objects, ignore_conflicts=True)
+        elif table == "stock_level":
+            self._levels(objects)
+        elif table in ("barcode", "tax_rate", "price"):
+            model.objects.bulk_create(objects)
+        else:
+            key = "code" if table == "tax_class" else "id"
+            update = [c for c in columns if c != key]
+            model.objects.bulk_create(
+                objects, update_conflicts=True, unique_fields=[key], update_fields=update
+            )
+
+    def _members(self, members: list[Member]) -> None:
+        existing = Member.objects.in_bulk([m.id for m in members])
+        fresh = [m for m in members if m.id not in existing]
+        Member.objects.bulk_create(fresh)
+        for remote in members:
+            local = existing.get(remote.id)
+            if local is None:
+                continue
+            for name in Member.PROFILE_FIELDS:
+                stamp = (remote.field_clocks or {}).get(name)
+                if stamp:
+                    member_fields_merge(local, {name: getattr(remote, name)}, (int(stamp[0]), str(stamp[1])))
+            local.save(update_fields=[*Member.PROFILE_FIELDS, "field_clocks"])
+
+    def _levels(self, levels: list[StockLevel]) -> None:
+        have = set(
+            StockLevel.objects.filter(product_id__in=[lv.product_id for lv in levels]).values_list(
+                "store_id", "product_id"
+            )
+        )
+        fresh = [lv for lv in levels if (lv.store_id, lv.product_id) not in have]
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    id=uuid.uuid5(_NS, f"{lv.store_id}:{lv.product_id}:{self.cursor}"),
+                    store_id=lv.store_id,
+                    product_id=lv.product_id,
+                    kind=MovementKind.COUNT,
+                    quantity=lv.on_hand,
+                    reference=f"snapshot@{self.cursor}",
+                    origin="cloud",
+                    created_at=_now(),
+                )
+                for lv in fresh
+            ]
+        )
+        StockLevel.objects.bulk_create(fresh)
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _value(column: str, raw):
+    if raw is None:
+        return None
+    if column in _DECIMALS:
+        return Decimal(str(raw))
+    if column in _TIMES:
+        return parse_datetime(str(raw))
+    return raw
