@@ -348,8 +348,9 @@ def _seed_catalog(rng: random.Random, count: int, stores: list[Store]) -> int:
                 else f"{base} ({rng.choice(['organic', 'regional', 'premium', 'value'])})"
             )
             unit, tax = Unit.KG, "RED"
-            # Variable-measure item code: prefix 21 (weight) + 5-digit item code; see retail/barcodes.py.
-            codes = [f"21{10000 + i:05d}"]
+            # The scale's 5-digit item code: parse_scan's key for a variable-measure label (prefix 21
+            # weight or 22 price, then this code; see docs/money.md).
+            codes = [f"{10000 + i:05d}"]
             amount = Decimal(rng.randint(99, 2999)) / 100
         else:
             nonfood = rng.random() < 0.3

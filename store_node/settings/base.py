@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     *DOMAIN_APPS,
     "store_node.node.apps.NodeConfig",
     "pos_ui.apps.PosUiConfig",
+    "store_node.devices.apps.DevicesConfig",
+    "store_node.checkout.apps.CheckoutConfig",
 ]
 
 ROOT_URLCONF = "store_node.urls"

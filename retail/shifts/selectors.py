@@ -1,0 +1,82 @@
+"""Shift reads: the figures of an X (mid-shift) or Z (closing) report, from the shift's own rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from retail.sales.models import Sale, SaleKind, SaleStatus, SaleTaxLine, Tender
+from retail.shifts.models import CashMovement, CashMovementKind, Shift
+
+ZERO = Decimal("0.00")
+
+
+def _money(value) -> Decimal:
+    return (value or ZERO).quantize(Decimal("0.01"))
+
+
+def shift_open_for(*, terminal) -> Shift | None:
+    return Shift.objects.filter(terminal=terminal, status="open").select_related("cashier").first()
+
+
+def shift_figures(*, shift: Shift) -> dict:
+    """Every figure of the shift's report, as Decimals and ints.
+
+    Invariants: ``net_sales == sales_total + returns_total``; ``expected_cash == opening_float +
+    tenders["cash"] + paid_in - paid_out``; the tax rows and tenders sum over exactly the completed
+    sales and returns of the shift.
+    """
+    done = Sale.objects.filter(shift=shift, status=SaleStatus.COMPLETED)
+    agg = done.aggregate(
+        sales_count=Count("id", filter=Q(kind=SaleKind.SALE)),
+        sales_total=Sum("total", filter=Q(kind=SaleKind.SALE)),
+        returns_count=Count("id", filter=Q(kind=SaleKind.RETURN)),
+        returns_total=Sum("total", filter=Q(kind=SaleKind.RETURN)),
+        discount_total=Sum("discount_total", filter=Q(kind=SaleKind.SALE)),
+        cash_rounding=Sum("cash_rounding"),
+    )
+    tax_rows = (
+        SaleTaxLine.objects.filter(sale__shift=shift, sale__status=SaleStatus.COMPLETED)
+        .values("tax_class", "rate")
+        .annotate(taxable=Sum("taxable"), tax=Sum("tax"))
+        .order_by("rate", "tax_class")
+    )
+    tenders = (
+        Tender.objects.filter(sale__shift=shift, sale__status=SaleStatus.COMPLETED, approved=True)
+        .values("kind")
+        .annotate(amount=Sum("amount"))
+        .order_by("kind")
+    )
+    moves = CashMovement.objects.filter(shift=shift).aggregate(
+        paid_in=Sum("amount", filter=Q(kind=CashMovementKind.PAID_IN)),
+        paid_out=Sum("amount", filter=Q(kind=CashMovementKind.PAID_OUT)),
+    )
+    by_kind = {t["kind"]: _money(t["amount"]) for t in tenders}
+    for kind in ("cash", "card", "points"):
+        by_kind.setdefault(kind, ZERO)
+    paid_in, paid_out = _money(moves["paid_in"]), _money(moves["paid_out"])
+    sales_total, returns_total = _money(agg["sales_total"]), _money(agg["returns_total"])
+    return {
+        "sales_count": agg["sales_count"],
+        "sales_total": sales_total,
+        "returns_count": agg["returns_count"],
+        "returns_total": returns_total,
+        "net_sales": sales_total + returns_total,
+        "discount_total": _money(agg["discount_total"]),
+        "cash_rounding": _money(agg["cash_rounding"]),
+        "taxes": [
+            {
+                "tax_class": t["tax_class"],
+                "rate": t["rate"],
+                "taxable": _money(t["taxable"]),
+                "tax": _money(t["tax"]),
+            }
+            for t in tax_rows
+        ],
+        "tenders": dict(sorted(by_kind.items())),
+        "opening_float": shift.opening_float,
+        "paid_in": paid_in,
+        "paid_out": paid_out,
+        "expected_cash": shift.opening_float + by_kind["cash"] + paid_in - paid_out,
+    }

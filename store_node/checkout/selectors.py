@@ -1,0 +1,112 @@
+"""Checkout reads: product search, a sale as the till shows it, suspended sales, redeemable points."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from retail.catalog.models import Product
+from retail.members.models import Member
+from retail.sales.models import Sale, SaleLine, SaleStatus, Tender
+from store_node.checkout.models import TerminalSession
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def terminal_session_get(*, token: str) -> TerminalSession | None:
+    return (
+        TerminalSession.objects.select_related("terminal__store", "user")
+        .filter(token=token, ended_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def product_search(*, query: str, limit: int = 20) -> list[dict]:
+    """Active products whose name (or SKU) words start with every word of ``query``.
+
+    On SQLite this is the FTS5 index ``checkout_product_fts`` (prefix indexes of 2 and 3
+    characters, diacritics folded), kept in step with ``catalog_product`` by triggers, so it answers
+    from the index whatever path wrote the catalog (sync apply, bulk load, admin). Elsewhere it falls
+    back to ``icontains``.
+    """
+    words = _WORD.findall(query or "")[:6]
+    if not words:
+        return []
+    if connection.vendor == "sqlite":
+        match = " ".join(f'"{w}"*' for w in words)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.id, p.sku, p.name, p.unit, p.tax_class_id FROM checkout_product_fts f "
+                "JOIN catalog_product p ON p.rowid = f.rowid "
+                "WHERE checkout_product_fts MATCH %s AND p.active ORDER BY f.rank LIMIT %s",
+                [match, limit],
+            )
+            rows = cursor.fetchall()
+        return [
+            {
+                "id": Product._meta.pk.to_python(r[0]),
+                "sku": r[1],
+                "name": r[2],
+                "unit": r[3],
+                "tax_class": r[4],
+            }
+            for r in rows
+        ]
+    qs = Product.objects.filter(active=True)
+    for w in words:
+        qs = qs.filter(name__icontains=w)
+    return [
+        {"id": p.id, "sku": p.sku, "name": p.name, "unit": p.unit, "tax_class": p.tax_class_id}
+        for p in qs.order_by("name")[:limit]
+    ]
+
+
+def points_redeemable(*, member: Member, sale: Sale | None = None) -> int:
+    """Points this store may let the member redeem now, online or offline.
+
+    The local balance projection is what head office last told this store plus everything this store
+    posted since (its own redemptions included, as negative entries), so it already is "the balance
+    this store knows minus what it redeemed since its last sync". Points tendered on the open
+    ``sale`` but not yet posted are subtracted as well. Never negative.
+    """
+    balance = Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
+    pending = 0
+    if sale is not None:
+        pending = (
+            Tender.objects.filter(sale=sale, kind="points", approved=True).aggregate(p=Sum("points"))["p"]
+            or 0
+        )
+    return max(0, balance - pending)
+
+
+def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:
+    sale = Sale.objects.select_related("member").get(pk=sale_id)
+    lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+    tenders = list(Tender.objects.filter(sale=sale).order_by("created_at"))
+    sale.discount = sale.discounts.first() if sale.discount_total else None
+    return sale, lines, tenders
+
+
+def sales_suspended(*, store_id) -> list[Sale]:
+    return list(
+        Sale.objects.filter(store_id=store_id, status=SaleStatus.SUSPENDED)
+        .select_related("terminal", "cashier")
+        .order_by("created_at")
+    )
+
+
+def sale_by_receipt(*, receipt_number: str) -> Sale | None:
+    return Sale.objects.filter(receipt_number=receipt_number.upper(), status=SaleStatus.COMPLETED).first()
+
+
+def returned_quantities(*, sale: Sale) -> dict:
+    """Per original line id, the quantity already returned (a positive number)."""
+    rows = (
+        SaleLine.objects.filter(original_line__sale=sale, sale__status=SaleStatus.COMPLETED)
+        .values("original_line_id")
+        .annotate(q=Sum("quantity"))
+    )
+    return {r["original_line_id"]: -r["q"] for r in rows}
