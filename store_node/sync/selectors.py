@@ -1,0 +1,53 @@
+"""What the store's staff see of sync: online or not, events waiting, last successful sync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from retail.outbox.models import Event
+from retail.outbox.services import node_origin
+from store_node.sync.models import PulledQuarantine, SyncCredential, SyncState
+
+# Considered online when the last full cycle succeeded this recently.
+ONLINE_WITHIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    enrolled: bool
+    online: bool
+    events_waiting: int
+    oldest_waiting_at: datetime | None
+    last_sync_at: datetime | None
+    last_error: str
+    pull_cursor: int
+    quarantined: int
+
+
+def sync_status() -> SyncStatus:
+    state = SyncState.objects.filter(pk=1).first() or SyncState()
+    head = Event.objects.filter(origin=node_origin()).aggregate(m=Max("seq"))["m"] or 0
+    oldest = (
+        Event.objects.filter(origin=node_origin(), seq=state.pushed_seq + 1)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    online = (
+        not state.last_error
+        and state.last_success_at is not None
+        and timezone.now() - state.last_success_at < ONLINE_WITHIN
+    )
+    return SyncStatus(
+        enrolled=SyncCredential.objects.filter(pk=1).exists(),
+        online=online,
+        events_waiting=max(0, head - state.pushed_seq),
+        oldest_waiting_at=oldest,
+        last_sync_at=state.last_success_at,
+        last_error=state.last_error,
+        pull_cursor=state.pull_cursor,
+        quarantined=PulledQuarantine.objects.count(),
+    )

@@ -1,0 +1,282 @@
+"""This store's sync: enroll once, push its outbox, pull the feed, load a snapshot.
+
+Guarantees kept here (docs/sync-protocol.md):
+- the pull cursor moves in the same transaction as the applies it covers, so a crash between
+  apply and cursor cannot double-apply or skip;
+- pushes resend from the cloud's acknowledgement; the cloud's ``seq_gap`` answer says where to
+  resume, so a lost acknowledgement costs a resend, never a loss;
+- batches are bounded in count and bytes and read from the database in chunks, so memory does
+  not grow with the backlog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from retail.api_errors import DomainError
+from retail.outbox.models import Event
+from retail.outbox.services import clock_observe, node_origin
+from retail.replication.appliers import ApplyContext, event_apply
+from retail.replication.errors import ApplyRefused
+from retail.replication.snapshot import SnapshotLoader
+from retail.replication.wire import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    dumps,
+    envelope_of_event,
+    envelope_parse,
+)
+from store_node.sync.client import SyncClient, SyncHttpError
+from store_node.sync.models import PulledQuarantine, SyncCredential, SyncState
+
+log = logging.getLogger(__name__)
+
+# The cloud checked every relayed event's clock at ingest; a store trusts the feed's stamps even if
+# its own wall clock is wrong (an hour-slow till must still converge).
+_TRUST_FEED_SKEW_MS = 1 << 62
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+class SyncNotEnrolled(DomainError):
+    status_code = 409
+    code = "not_enrolled"
+
+
+def _state() -> SyncState:
+    state, _ = SyncState.objects.get_or_create(pk=1)
+    return state
+
+
+def sync_client(*, timeout: float = 30.0, transport=None) -> SyncClient:
+    credential = SyncCredential.objects.filter(pk=1).first()
+    if credential is None:
+        raise SyncNotEnrolled("this store is not enrolled: run manage.py enroll --cloud URL --code CODE")
+    return SyncClient(
+        base_url=credential.cloud_url, token=credential.token, timeout=timeout, transport=transport
+    )
+
+
+def sync_enroll(*, cloud_url: str, code: str, transport=None) -> SyncCredential:
+    """Redeem a one-time enrollment code at the cloud and keep the credential it returns."""
+    with SyncClient(base_url=cloud_url, transport=transport) as client:
+        answer = client.enroll(code=code)
+    if answer["store_code"] != settings.STORE_CODE:
+        raise DomainError(
+            f"the code enrolls store {answer['store_code']}, but this node is {settings.STORE_CODE}",
+            code="store_mismatch",
+        )
+    with transaction.atomic():
+        credential, _ = SyncCredential.objects.update_or_create(
+            pk=1,
+            defaults={
+                "cloud_url": cloud_url.rstrip("/"),
+                "store_id": answer["store_id"],
+                "store_code": answer["store_code"],
+                "token": answer["credential"],
+            },
+        )
+        _state()
+    return credential
+
+
+# ---------------------------------------------------------------- push
+
+
+def local_head_seq() -> int:
+    return Event.objects.filter(origin=node_origin()).aggregate(m=Max("seq"))["m"] or 0
+
+
+def _push_batch(after: int) -> list[dict]:
+    batch, size = [], 0
+    events = Event.objects.filter(origin=node_origin(), seq__gt=after).order_by("seq")
+    for event in events[:MAX_BATCH_EVENTS].iterator(chunk_size=500):
+        wire = envelope_of_event(event).as_wire()
+        size += len(dumps(wire))
+        if batch and size > MAX_BATCH_BYTES // 2:  # half the bound: the envelope adds little, keep margin
+            break
+        batch.append(wire)
+    return batch
+
+
+def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
+    """Push every unacknowledged own event in bounded batches; returns how many the cloud took."""
+    state = _state()
+    head = local_head_seq()
+    start, pushed = state.pushed_seq, 0
+    while state.pushed_seq < head:
+        batch = _push_batch(state.pushed_seq)
+        if not batch:
+            break
+        oldest = Event.objects.filter(origin=node_origin(), seq=batch[0]["seq"]).values_list(
+            "created_at", flat=True
+        )
+        try:
+            answer = client.push(events=batch, head_seq=head, oldest_unsynced_at=next(iter(oldest), None))
+        except SyncHttpError as exc:
+            expected = exc.body.get("expected_seq")
+            if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 <= head:
+                # The cloud holds less (or more) than we thought: resume where it says.
+                SyncState.objects.filter(pk=1).update(pushed_seq=expected - 1)
+                state.pushed_seq = expected - 1
+                continue
+            raise
+        ack = int(answer["ack_seq"])
+        if ack > head:
+            raise DomainError(
+                f"the cloud acknowledges seq {ack} but this store's outbox ends at {head}: restored from an "
+                "old backup? Stop and call support; do not sell until resolved.",
+                code="ack_ahead_of_outbox",
+            )
+        pushed += max(0, ack - state.pushed_seq)
+        SyncState.objects.filter(pk=1).update(pushed_seq=ack)
+        state.pushed_seq = ack
+        if progress:
+            progress("push", ack - start, head - start)
+        if ack < batch[-1]["seq"]:
+            break  # the cloud took less than we sent; the next cycle resumes from its ack
+    return pushed
+
+
+# ---------------------------------------------------------------- pull
+
+
+@dataclass
+class PullOutcome:
+    applied: int = 0
+    quarantined: int = 0
+    up_to_date: bool = False
+
+
+def _apply_page(events: list[dict], cursor: int) -> tuple[int, int]:
+    """Apply one pulled page and move the cursor, in one transaction."""
+    applied = quarantined = 0
+    ctx = ApplyContext(max_skew_ms=_TRUST_FEED_SKEW_MS)
+    newest = 0
+    with transaction.atomic():
+        for raw in events:
+            env = envelope_parse(raw)
+            try:
+                event_apply(env=env, ctx=ctx)
+                applied += 1
+                newest = max(newest, env.hlc)
+            except ApplyRefused as refused:
+                quarantined += 1
+                PulledQuarantine.objects.update_or_create(
+                    fseq=env.fseq or 0,
+                    defaults=dict(
+                        event_id=env.id,
+                        origin=env.origin,
+                        seq=env.seq,
+                        hlc=env.hlc,
+                        type=env.type,
+                        schema=env.schema,
+                        payload=env.payload,
+                        reason=refused.reason,
+                        detail=refused.detail,
+                    ),
+                )
+        SyncState.objects.filter(pk=1).update(pull_cursor=cursor)
+        if newest:
+            clock_observe(remote_hlc=newest)
+    return applied, quarantined
+
+
+def sync_pull(
+    *, client: SyncClient, progress: Progress | None = None, max_pages: int | None = None
+) -> PullOutcome:
+    """Pull and apply the feed page by page until the cloud says there is no more."""
+    outcome = PullOutcome()
+    pages = 0
+    while max_pages is None or pages < max_pages:
+        cursor = _state().pull_cursor
+        try:
+            page = client.pull(cursor=cursor, limit=MAX_BATCH_EVENTS, max_bytes=MAX_BATCH_BYTES)
+        except SyncHttpError as exc:
+            if exc.code == "cursor_expired":
+                sync_snapshot_load(client=client, progress=progress)
+                continue
+            raise
+        applied, quarantined = _apply_page(page["events"], int(page["cursor"]))
+        outcome.applied += applied
+        outcome.quarantined += quarantined
+        pages += 1
+        if progress:
+            progress("pull", outcome.applied + outcome.quarantined, 0)
+        if not page["more"]:
+            outcome.up_to_date = True
+            break
+    return outcome
+
+
+def sync_snapshot_load(*, client: SyncClient, progress: Progress | None = None) -> dict[str, int]:
+    """Load the cloud's snapshot for this store and continue the feed from its cursor (one transaction)."""
+    with client.snapshot() as (header, rows), transaction.atomic():
+        loader = SnapshotLoader(cursor=int(header["cursor"]))
+        done = 0
+        for row in rows:
+            if row.get("t") == "end":
+                break
+            loader.add(row)
+            done += 1
+            if progress and done % 5000 == 0:
+                progress("snapshot", done, 0)
+        counts = loader.finish()
+        SyncState.objects.update_or_create(
+            pk=1, defaults={"pull_cursor": int(header["cursor"]), "snapshot_loaded_at": timezone.now()}
+        )
+    return counts
+
+
+# ---------------------------------------------------------------- one full cycle
+
+
+@dataclass
+class SyncSummary:
+    pushed: int = 0
+    pulled: int = 0
+    quarantined: int = 0
+    snapshot_rows: int = 0
+    up_to_date: bool = False
+    waiting: int = 0
+    error: str = ""
+    counts: dict = field(default_factory=dict)
+
+
+_cycle_lock = threading.Lock()
+
+
+def sync_once(*, progress: Progress | None = None, timeout: float = 30.0, transport=None) -> SyncSummary:
+    """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
+    and the cloud had nothing more for us at the end."""
+    summary = SyncSummary()
+    with _cycle_lock:
+        SyncState.objects.update_or_create(pk=1, defaults={"last_attempt_at": timezone.now()})
+        try:
+            with sync_client(timeout=timeout, transport=transport) as client:
+                state = _state()
+                if state.snapshot_loaded_at is None and state.pull_cursor == 0:
+                    summary.counts = sync_snapshot_load(client=client, progress=progress)
+                    summary.snapshot_rows = sum(summary.counts.values())
+                summary.pushed = sync_push(client=client, progress=progress)
+                pulled = sync_pull(client=client, progress=progress)
+                summary.pulled, summary.quarantined = pulled.applied, pulled.quarantined
+                summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
+                summary.up_to_date = pulled.up_to_date and summary.waiting == 0
+        except (httpx.HTTPError, SyncHttpError, DomainError) as exc:
+            summary.error = f"{type(exc).__name__}: {exc}"
+            summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
+        now = timezone.now()
+        SyncState.objects.filter(pk=1).update(last_error=summary.error[:2000])
+        if summary.up_to_date:
+            SyncState.objects.filter(pk=1).update(last_success_at=now)
+    return summary

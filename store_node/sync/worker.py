@@ -1,0 +1,135 @@
+"""The long-running sync of a store node: cycles with exponential backoff and jitter, woken at once
+by the cloud's WebSocket nudge or by a local sale (``sync_wake``).
+
+``SyncWorker().start()`` is what ``runstore`` calls; ``manage.py syncworker`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from urllib.parse import urlsplit
+
+from django.db import close_old_connections, connection
+
+log = logging.getLogger(__name__)
+
+_running: SyncWorker | None = None
+
+
+def sync_wake() -> None:
+    """Ask the running worker for a cycle now (call it with ``transaction.on_commit`` after a sale)."""
+    if _running is not None:
+        _running.wake.set()
+
+
+def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random = random._inst) -> float:
+    """Seconds to wait after ``failures`` failures in a row: "full jitter" over base * 2^n, capped."""
+    if failures <= 0:
+        return base
+    return rng.uniform(base / 2, min(cap, base * (2**failures)))
+
+
+class SyncWorker:
+    def __init__(self, *, interval: float = 5.0, max_backoff: float = 300.0, websocket: bool = True):
+        self.interval = interval
+        self.max_backoff = max_backoff
+        self.websocket = websocket
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.failures = 0
+        self.cycles = 0
+
+    def start(self) -> SyncWorker:
+        global _running
+        _running = self
+        self.threads = [threading.Thread(target=self._loop, name="sync-worker", daemon=True)]
+        if self.websocket:
+            self.threads.append(threading.Thread(target=self._listen, name="sync-nudge", daemon=True))
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        global _running
+        self.stopping.set()
+        self.wake.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        if _running is self:
+            _running = None
+
+    # ------------------------------------------------------------ cycles
+
+    def _loop(self) -> None:
+        from store_node.sync.services import sync_once
+
+        while not self.stopping.is_set():
+            self.wake.clear()
+            close_old_connections()
+            try:
+                summary = sync_once(timeout=30.0)
+                ok = not summary.error
+                if summary.error:
+                    log.warning("sync failed: %s", summary.error)
+            except Exception:  # a bug must not kill the worker of a till that sells for days
+                log.exception("sync cycle crashed")
+                ok = False
+            finally:
+                connection.close()
+            self.cycles += 1
+            self.failures = 0 if ok else self.failures + 1
+            delay = backoff_delay(self.failures, base=self.interval, cap=self.max_backoff)
+            self.wake.wait(delay)
+
+    # ------------------------------------------------------------ the nudge socket
+
+    def _listen(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                asyncio.run(self._listen_once())
+                failures = 0
+            except Exception as exc:  # the socket is an optimisation: polling goes on without it
+                log.info("nudge socket: %s", exc)
+                failures += 1
+            finally:
+                connection.close()
+            self.stopping.wait(backoff_delay(failures, base=1.0, cap=60.0))
+
+    async def _listen_once(self) -> None:
+        from autobahn.asyncio.websocket import WebSocketClientFactory, WebSocketClientProtocol
+
+        from store_node.sync.models import SyncCredential
+
+        credential = await asyncio.to_thread(lambda: SyncCredential.objects.filter(pk=1).first())
+        if credential is None:
+            return
+        parts = urlsplit(credential.cloud_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        port = parts.port or (443 if scheme == "wss" else 80)
+        url = f"{scheme}://{parts.hostname}:{port}/ws/sync/v1/nudge"
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future = loop.create_future()
+        worker = self
+
+        class Nudge(WebSocketClientProtocol):
+            def onMessage(self, payload, isBinary):
+                worker.wake.set()
+
+            def onClose(self, wasClean, code, reason):
+                if not closed.done():
+                    closed.set_result(code)
+
+        factory = WebSocketClientFactory(url, headers={"Authorization": f"Bearer {credential.token}"})
+        factory.protocol = Nudge
+        ssl = scheme == "wss" or None
+        transport, _ = await loop.create_connection(factory, parts.hostname, port, ssl=ssl)
+        try:
+            while not closed.done() and not self.stopping.is_set():
+                await asyncio.wait([closed], timeout=0.5)
+        finally:
+            transport.close()
