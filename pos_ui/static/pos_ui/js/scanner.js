@@ -1,8 +1,10 @@
 // Keyboard-wedge scanner detection.
 //
 // A wedge scanner "types" the code very fast and ends it with Enter. We tell it apart from a person
-// by the gap between keys: a run of at least `minLength` characters, each within `maxGapMs` of the
-// one before, closed by Enter within `maxGapMs`, is a scan. Whatever has focus, a scan goes to
+// by the gaps between keys: a run of at least `minLength` characters, none more than `maxGapMs`
+// after the one before and `avgGapMs` apart on average, closed by Enter within `maxGapMs`, is a
+// scan. (A person managing 30 ms a key over a whole code types at 400 words a minute; a scanner,
+// or a busy browser replaying one, can have a single slow key.) Whatever has focus, a scan goes to
 // `onScan` and never into a field: characters typed into any field other than the scan field are
 // held back for `holdMs` and only then inserted, so a scan's characters can be taken back before
 // they ever land (the known failure: a scan ending up in the quantity field). Characters typed into
@@ -10,7 +12,7 @@
 //
 // This module handles input only; what a scan means is decided by the server (retail.barcodes).
 
-export const DEFAULTS = Object.freeze({ maxGapMs: 35, minLength: 4, holdMs: 60 });
+export const DEFAULTS = Object.freeze({ maxGapMs: 80, avgGapMs: 30, minLength: 4, holdMs: 100 });
 
 const MODIFIERS = new Set(["Shift", "Control", "Alt", "AltGraph", "Meta", "CapsLock", "NumLock"]);
 
@@ -79,7 +81,9 @@ export class WedgeDetector {
     }
 
     if (e.key === "Enter") {
-      const isScan = this.burst.length >= this.opts.minLength && gap <= this.opts.maxGapMs;
+      const n = this.burst.length;
+      const avg = n > 1 ? (this.burst[n - 1].t - this.burst[0].t) / (n - 1) : Infinity;
+      const isScan = n >= this.opts.minLength && avg <= this.opts.avgGapMs && gap <= this.opts.maxGapMs;
       if (isScan) {
         e.preventDefault();
         e.stopPropagation();

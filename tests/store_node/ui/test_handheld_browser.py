@@ -1,0 +1,59 @@
+"""The handheld flows in headless Chromium: look-up, count."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from retail.stock.models import StockLevel
+from retail.stock.services import stock_move
+from tests.factories import make_product, make_store
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_handheld_lookup_and_count(ui, store):
+    page = ui.page
+    page.set_viewport_size(PHONE)
+    # given a product stocked here and at another store
+    milk = make_product("1.19", name="Alpenhof Whole Milk 1 l", barcode="4000000000013")
+    make_product("0.89", name="Alpenhof Yoghurt 150 g", barcode="4000000000020")
+    other = make_store("S02", name="Hamburg Altona")
+    stock_move(store_id=store.id, product_id=milk.id, kind="receipt", quantity=Decimal("12"))
+    stock_move(store_id=other.id, product_id=milk.id, kind="receipt", quantity=Decimal("30"))
+
+    # when floor staff scan the milk with the keyboard-wedge scanner on the look-up page
+    page.goto(f"{ui.url}/h/")
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.type("4000000000013\n", delay=0)
+
+    # then the card shows price, stock here and at S02 with its age
+    card = page.get_by_test_id("lookup-product")
+    expect(card).to_contain_text("Alpenhof Whole Milk 1 l")
+    expect(page.get_by_test_id("lookup-price")).to_have_text("1.19")
+    expect(page.get_by_test_id("on-hand-here")).to_have_text("12")
+    expect(page.get_by_test_id("on-hand-elsewhere")).to_contain_text("S02 Hamburg Altona")
+    expect(page.get_by_test_id("on-hand-elsewhere")).to_contain_text("30")
+    ui.shot("01-lookup")
+
+    # when they count the shelf: scan the milk, type 10; scan the yoghurt, type 0
+    page.goto(f"{ui.url}/h/count/")
+    page.keyboard.type("4000000000013\n", delay=0)
+    expect(page.locator("#counted")).to_be_focused()
+    page.keyboard.type("10\n", delay=80)
+    expect(page.get_by_test_id("count-message")).to_have_text("Alpenhof Whole Milk 1 l: 10 counted.")
+    expect(page.locator("#code")).to_be_focused()
+    page.keyboard.type("4000000000020\n", delay=0)
+    page.keyboard.type("0\n", delay=80)
+    expect(page.get_by_test_id("count-sheet")).to_contain_text("Alpenhof Yoghurt 150 g")
+    ui.shot("02-count")
+
+    # then the review shows -2 against the book, and posting moves the stock
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id("count-review")).to_contain_text("-2")
+    ui.shot("03-count-review")
+    page.keyboard.press("F10")
+    expect(page.get_by_test_id("count-posted")).to_contain_text("2 lines, 1 with a difference")
+    assert StockLevel.objects.get(store=store, product=milk).on_hand == Decimal("10")
