@@ -1,9 +1,20 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.csv_views import CsvAdminMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
+from cloud.headoffice.catalog_csv import (
+    PRICE_COLUMNS,
+    PRODUCT_COLUMNS,
+    catalog_export,
+    catalog_import,
+    prices_export,
+    prices_import,
+)
+from cloud.headoffice.selectors import ALL_STORES
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.catalog.services import price_set, product_payload
 from retail.outbox.services import event_append
+from retail.stores.models import Store
 
 
 def _price_event(price: Price) -> None:
@@ -56,12 +67,20 @@ class PriceInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CsvAdminMixin, admin.ModelAdmin):
+    csv_columns = PRODUCT_COLUMNS
+    csv_filename = "catalog.csv"
     list_display = ["sku", "name", "unit", "tax_class", "active", "updated_at"]
     list_filter = ["active", "unit", "tax_class"]
     search_fields = ["sku", "name", "barcodes__code"]
     inlines = [BarcodeInline, PriceInline]
     list_per_page = 50
+
+    def csv_import(self, request, data):
+        return catalog_import(data=data)
+
+    def csv_export(self, request):
+        return catalog_export(products=self.get_queryset(request))
 
     def save_related(self, request, form, formsets, change):
         # Same transaction as the form (the admin wraps it): the events commit with the rows.
@@ -78,7 +97,9 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(StoreScopedMixin, admin.ModelAdmin):
+class PriceAdmin(CsvAdminMixin, StoreScopedMixin, admin.ModelAdmin):
+    csv_columns = PRICE_COLUMNS
+    csv_filename = "prices.csv"
     chain_wide_rows_visible = True
     list_display = ["product", "amount", "store", "effective_from"]
     list_filter = ["store"]
@@ -95,3 +116,11 @@ class PriceAdmin(StoreScopedMixin, admin.ModelAdmin):
                 product=obj.product, amount=obj.amount, effective_from=obj.effective_from, store=obj.store
             )
             obj.pk = saved.pk
+
+    def csv_import(self, request, data):
+        scope = self.store_scope(request)
+        store = None if scope == ALL_STORES else Store.objects.get(pk=scope)
+        return prices_import(data=data, store=store)
+
+    def csv_export(self, request):
+        return prices_export(prices=self.get_queryset(request))
