@@ -1,0 +1,151 @@
+from decimal import Decimal
+
+from cloud.sync.models import QuarantinedEvent, StoreSyncState
+from retail.stock.models import StockLevel, StockMovement
+from tests.cloud.sync.conftest import envelope, moved, push
+
+
+def _moves(enrolled, seqs, quantity="-1"):
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    return [envelope("S01", seq, "stock.moved", moved(s01, product, quantity)) for seq in seqs]
+
+
+def test_a_batch_is_applied_once_and_acknowledged(enrolled):
+    # given three sale movements of S01
+    events = _moves(enrolled, [1, 2, 3])
+    # when S01 pushes them
+    response = push(enrolled["clients"]["S01"], events, head_seq=3)
+    # then all three are applied and the ack is 3
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"ack_seq": 3, "applied": 3, "duplicates": 0, "quarantined": []}
+    level = StockLevel.objects.get(store=enrolled["stores"]["S01"], product=enrolled["product"])
+    assert level.on_hand == Decimal("-3.000")
+    assert StoreSyncState.objects.get(store=enrolled["stores"]["S01"]).ack_seq == 3
+
+
+def test_a_resent_batch_changes_nothing_and_returns_the_current_ack(enrolled):
+    events = _moves(enrolled, [1, 2])
+    push(enrolled["clients"]["S01"], events)
+    # when the same batch arrives again (the first acknowledgement was lost)
+    again = push(enrolled["clients"]["S01"], events)
+    # then it is all duplicates
+    assert again.json() == {"ack_seq": 2, "applied": 0, "duplicates": 2, "quarantined": []}
+    assert StockMovement.objects.count() == 2
+
+
+def test_an_overlapping_batch_applies_only_the_new_tail(enrolled):
+    events = _moves(enrolled, [1, 2, 3])
+    push(enrolled["clients"]["S01"], events[:2])
+    answer = push(enrolled["clients"]["S01"], events).json()
+    assert (answer["ack_seq"], answer["applied"], answer["duplicates"]) == (3, 1, 2)
+    assert StockMovement.objects.count() == 3
+
+
+def test_a_gap_is_refused_naming_the_expected_seq(enrolled):
+    push(enrolled["clients"]["S01"], _moves(enrolled, [1]))
+    # when seq 3 arrives without 2
+    response = push(enrolled["clients"]["S01"], _moves(enrolled, [3]))
+    # then nothing is applied and the answer says where to resume
+    assert response.status_code == 409
+    assert response.json()["code"] == "seq_gap"
+    assert response.json()["expected_seq"] == 2
+    assert StockMovement.objects.count() == 1
+
+
+def test_a_batch_with_a_hole_inside_is_refused(enrolled):
+    response = push(enrolled["clients"]["S01"], _moves(enrolled, [1, 3]))
+    assert response.status_code == 400
+    assert response.json()["code"] == "batch_not_contiguous"
+
+
+def test_a_store_cannot_push_events_of_another_origin(enrolled):
+    s02_event = envelope("S02", 1, "stock.moved", moved(enrolled["stores"]["S02"], enrolled["product"], "-1"))
+    response = push(enrolled["clients"]["S01"], [s02_event])
+    assert response.status_code == 403
+    assert response.json()["code"] == "origin_mismatch"
+    assert StockMovement.objects.count() == 0
+
+
+def test_a_store_cannot_record_stock_of_another_store_under_its_own_origin(enrolled):
+    forged = envelope("S01", 1, "stock.moved", moved(enrolled["stores"]["S02"], enrolled["product"], "-1"))
+    answer = push(enrolled["clients"]["S01"], [forged]).json()
+    assert answer["quarantined"][0]["reason"] == "not_owner"
+    assert StockMovement.objects.count() == 0
+
+
+def test_a_store_cannot_write_head_office_data(enrolled):
+    price = {
+        "id": "0190a0a0-0000-7000-8000-000000000001",
+        "product_id": str(enrolled["product"].id),
+        "store_id": None,
+        "amount": "0.01",
+        "effective_from": "2026-03-01T00:00:00Z",
+    }
+    answer = push(enrolled["clients"]["S01"], [envelope("S01", 1, "price.set", price)]).json()
+    assert answer["quarantined"][0]["reason"] == "not_owner"
+
+
+def test_a_poison_event_is_quarantined_and_later_events_still_apply(enrolled):
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    poison = moved(s01, product, "-1")
+    poison["quantity"] = 7  # a JSON number, not a decimal string
+    events = [
+        envelope("S01", 1, "stock.moved", moved(s01, product, "-1")),
+        envelope("S01", 2, "stock.moved", poison),
+        envelope("S01", 3, "stock.moved", moved(s01, product, "-2")),
+    ]
+    answer = push(enrolled["clients"]["S01"], events).json()
+    assert answer["ack_seq"] == 3 and answer["applied"] == 2
+    assert [(q["seq"], q["reason"]) for q in answer["quarantined"]] == [(2, "invalid_payload")]
+    item = QuarantinedEvent.objects.get()
+    assert (item.origin, item.seq, item.payload["quantity"]) == ("S01", 2, 7)
+    assert StockLevel.objects.get(store=s01, product=product).on_hand == Decimal("-3.000")
+
+
+def test_an_event_of_a_newer_schema_is_quarantined_not_dropped(enrolled):
+    event = envelope(
+        "S01", 1, "stock.moved", moved(enrolled["stores"]["S01"], enrolled["product"], "-1"), schema=9
+    )
+    answer = push(enrolled["clients"]["S01"], [event]).json()
+    assert answer["quarantined"][0]["reason"] == "unknown_schema"
+    assert QuarantinedEvent.objects.get().schema == 9
+
+
+def test_an_unknown_event_type_is_quarantined(enrolled):
+    answer = push(enrolled["clients"]["S01"], [envelope("S01", 1, "coffee.brewed", {"cups": 2})]).json()
+    assert answer["quarantined"][0]["reason"] == "unknown_type"
+
+
+def test_a_retry_applies_a_quarantined_event_once_its_reference_exists(enrolled):
+    from cloud.sync.services import quarantine_retry
+    from tests.factories import make_member
+
+    member_id = "0190a0a0-0000-7000-8000-0000000000aa"
+    points = {
+        "id": "0190a0a0-0000-7000-8000-0000000000bb",
+        "member_id": member_id,
+        "kind": "earn",
+        "points": 5,
+    }
+    push(enrolled["clients"]["S01"], [envelope("S01", 1, "points.posted", points)])
+    item = QuarantinedEvent.objects.get()
+    assert item.reason == "missing_reference"
+    make_member(id=member_id)
+    assert quarantine_retry(item=item) is True
+    item.refresh_from_db()
+    assert item.resolved_at is not None
+
+
+def test_malformed_envelopes_refuse_the_whole_batch(enrolled):
+    response = push(enrolled["clients"]["S01"], [{"origin": "S01", "seq": 1}])
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_envelope"
+
+
+def test_a_newer_protocol_is_refused_with_the_version_we_speak(enrolled):
+    response = enrolled["clients"]["S01"].post(
+        "/api/sync/v1/push", {"protocol": 2, "events": []}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "protocol_unsupported"
+    assert response.json()["protocol"] == 1
