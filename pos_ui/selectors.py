@@ -8,13 +8,25 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from retail.barcodes import BarcodeError, ScanResult, parse_scan
-from retail.catalog.models import Barcode, Product
+from hardware.layout import PAPER_58MM, PAPER_80MM, receipt_layout
+from hardware.payload import receipt_from_dict
+from hardware.preview import render_html
+from retail.api_errors import DomainError
+from retail.barcodes import BarcodeError, parse_scan
+from retail.catalog.models import Product
 from retail.catalog.selectors import price_for
-from retail.outbox.models import Event
-from retail.outbox.services import node_origin
+from retail.money import money_sum
+from retail.pricing import cash_due
+from retail.sales.models import Sale, SaleStatus, Tender, TenderKind
+from retail.shifts.selectors import shift_open_for
 from retail.stock.models import StockLevel
-from retail.stores.models import Store
+from retail.stores.models import Store, Terminal
+from store_node.checkout.selectors import product_search
+from store_node.checkout.services.sales import product_for_scan
+from store_node.checkout.services.tenders import cash_increment
+from store_node.devices import publish
+from store_node.devices.models import DrawerKick, PrintJob, PrintKind, PrintStatus
+from store_node.sync.selectors import sync_status
 
 
 def this_store() -> Store | None:
@@ -31,29 +43,119 @@ class NodeStatus:
     printer: str = "unknown"
 
 
-def node_status() -> NodeStatus:
-    """Events of this node not yet at head office, and the last sync.
+def node_status(*, terminal=None) -> NodeStatus:
+    """The sync engine's view (online, events waiting, last sync) and the terminal's printer.
 
-    Until the sync engine records acknowledgements, every event this node wrote is waiting and the
-    node has never synced.
+    The printer state is what its print queue says: a job that failed (paper out, cover open,
+    offline) names the trouble until a later job prints; the hardware glue pushes live changes over
+    the terminal's WebSocket on top of this.
     """
-    pending = Event.objects.filter(origin=node_origin()).count()
-    return NodeStatus(online=None, pending=pending, last_sync=None)
+    sync = sync_status()
+    printer = "unknown"
+    board_state = publish.current_board.get(terminal.id) if terminal and publish.current_board else None
+    if board_state is not None:
+        printer = board_state.detail or board_state.status
+    elif terminal is not None:
+        job = (
+            PrintJob.objects.filter(terminal=terminal)
+            .order_by("-created_at")
+            .only("status", "last_error")
+            .first()
+        )
+        if job is not None:
+            printer = {
+                PrintStatus.PRINTED: "ready",
+                PrintStatus.FAILED: job.last_error or "failed",
+            }.get(job.status, "printing")
+    return NodeStatus(
+        online=sync.online if sync.enrolled else None,
+        pending=sync.events_waiting,
+        last_sync=sync.last_sync_at,
+        printer=printer,
+    )
 
 
-def product_by_scan(*, scan: ScanResult) -> Product | None:
-    """The product a parsed scan names: a GTIN or the item code of a variable-measure label, or an SKU."""
-    keys: list[str] = []
-    if scan.kind in ("gtin", "gs1"):
-        keys = [scan.key]
-    elif scan.kind == "variable_measure":
-        keys = [f"{scan.prefix}{scan.key}", scan.key]
-    if keys:
-        found = {b.code: b.product for b in Barcode.objects.filter(code__in=keys).select_related("product")}
-        return next((found[k] for k in keys if k in found), None)
-    if scan.kind == "sku_or_text":
-        return Product.objects.filter(sku=scan.key).first()
-    return None
+def terminal_here(*, terminal_id) -> Terminal | None:
+    return (
+        Terminal.objects.select_related("store")
+        .filter(pk=terminal_id, store__code=settings.STORE_CODE, active=True)
+        .first()
+    )
+
+
+def shift_for(*, terminal):
+    return shift_open_for(terminal=terminal)
+
+
+def sale_open_on(*, terminal) -> Sale | None:
+    return Sale.objects.filter(terminal=terminal, status=SaleStatus.OPEN).only("id").first()
+
+
+QUICK_NOTES = (Decimal("5"), Decimal("10"), Decimal("20"), Decimal("50"), Decimal("100"))
+
+
+def tender_figures(*, sale: Sale, tenders: list[Tender]) -> dict:
+    """What the tender screen shows: paid by card and points, cash due (rounded to the coin by the
+    pricing rule), cash handed over so far, and quick cash amounts (the exact cash, then notes)."""
+    non_cash = money_sum(t.amount for t in tenders if t.kind != TenderKind.CASH and t.approved)
+    cash_in = money_sum(t.tendered or 0 for t in tenders if t.kind == TenderKind.CASH)
+    due = cash_due(sale.total, non_cash, cash_increment=cash_increment())
+    quick = [due] + [n for n in QUICK_NOTES if n > due][:3] if due > 0 else []
+    return {
+        "non_cash_paid": non_cash,
+        "cash_due": due,
+        "cash_tendered": cash_in,
+        "still_due": max(due - cash_in, Decimal("0.00")),
+        "quick_amounts": quick,
+    }
+
+
+def receipt_job(*, terminal, sale_id) -> PrintJob | None:
+    number = Sale.objects.filter(pk=sale_id).values_list("receipt_number", flat=True).first()
+    if not number:
+        return None
+    return (
+        PrintJob.objects.filter(terminal=terminal, kind=PrintKind.RECEIPT, payload__receipt_number=number)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def receipt_state(*, terminal, sale: Sale) -> dict:
+    """The receipt's print job (state and preview, the virtual printer's HTML rendering), the
+    terminal's print queue, and its last drawer kick."""
+    job = receipt_job(terminal=terminal, sale_id=sale.id)
+    preview, preview_error = "", ""
+    if job is not None:
+        try:
+            layout = receipt_layout(
+                receipt_from_dict(job.payload), PAPER_58MM if terminal.paper_width_mm == 58 else PAPER_80MM
+            )
+            preview = render_html(layout)
+        except (TypeError, ValueError, KeyError) as exc:
+            preview_error = f"No preview for this receipt ({exc.__class__.__name__})."
+    queue = PrintJob.objects.filter(
+        terminal=terminal, status__in=[PrintStatus.QUEUED, PrintStatus.PRINTING, PrintStatus.FAILED]
+    ).count()
+    kick = DrawerKick.objects.filter(terminal=terminal).order_by("-requested_at").first()
+    return {
+        "job": job,
+        "preview": preview,
+        "preview_error": preview_error,
+        "print_queue": queue,
+        "drawer_kick": kick,
+    }
+
+
+# The euro's notes and coins, largest first: the Z report's cash count form.
+DENOMINATIONS = (
+    "500.00", "200.00", "100.00", "50.00", "20.00", "10.00", "5.00",
+    "2.00", "1.00", "0.50", "0.20", "0.10", "0.05", "0.02", "0.01",
+)  # fmt: skip
+
+
+def denominations() -> tuple[str, ...]:
+    return DENOMINATIONS
 
 
 @dataclass(frozen=True)
@@ -72,15 +174,8 @@ class Lookup:
     price: Decimal | None = None
     on_hand_here: Decimal | None = None
     elsewhere: list[StoreStock] = field(default_factory=list)
-    matches: list[Product] = field(default_factory=list)
+    matches: list[dict] = field(default_factory=list)
     error: str = ""
-
-
-def product_search(*, text: str, limit: int = 20) -> list[Product]:
-    text = text.strip()
-    if len(text) < 2:
-        return []
-    return list(Product.objects.filter(name__icontains=text, active=True).order_by("name")[:limit])
 
 
 def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
@@ -94,11 +189,14 @@ def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
         scan = parse_scan(query)
     except BarcodeError as exc:
         return Lookup(query=query, error=str(exc))
-    product = product_by_scan(scan=scan)
+    try:
+        product = product_for_scan(scan) if scan.kind not in ("receipt", "member") else None
+    except DomainError:
+        product = None
     if product is None:
-        matches = product_search(text=query) if scan.kind == "sku_or_text" else []
+        matches = product_search(query=query) if scan.kind == "sku_or_text" else []
         if len(matches) == 1:
-            product = matches[0]
+            product = Product.objects.get(pk=matches[0]["id"])
         elif matches:
             return Lookup(query=query, matches=matches)
         else:

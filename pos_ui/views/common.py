@@ -6,7 +6,12 @@ from pos_ui.selectors import node_status, this_store
 
 def screen_context(request, **extra) -> dict:
     """What every page's status bar needs."""
-    return {"store": this_store(), "store_code": settings.STORE_CODE, "status": node_status(), **extra}
+    return {
+        "store": this_store(),
+        "store_code": settings.STORE_CODE,
+        "status": node_status(terminal=extra.get("terminal")),
+        **extra,
+    }
 
 
 def home(request):

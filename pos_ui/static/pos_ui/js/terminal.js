@@ -36,8 +36,13 @@ export function handleScan(code, { source = "typed" } = {}) {
         location.href = res.headers.get("HX-Redirect") || res.url;
         return;
       }
+      if (screen.dataset.scanThen) {
+        location.href = screen.dataset.scanThen; // e.g. the next customer's first scan on the receipt screen
+        return;
+      }
       target.innerHTML = html;
       if (window.htmx) window.htmx.process(target);
+      autofocusIn(target);
       if (qty) qty.value = "";
       document.dispatchEvent(new CustomEvent("pos:scanned", { detail: { code, source } }));
     })
@@ -83,28 +88,110 @@ document.addEventListener("submit", (e) => {
 new WedgeDetector({ onScan: (code, info) => handleScan(code, info), scanField }).attach();
 installShortcuts({ help: new HelpOverlay(document.getElementById("help")) });
 
-// Supervisor approval in place: buttons with data-approve open the PIN dialog, whose form posts
-// the action with the supervisor's credentials (the server checks them).
+// Actions on the sale (member, discounts, price override, void, cancel) open a small dialog in
+// place: a value to type and, where the server asks for one, a supervisor's staff number and PIN.
+// The form posts to the action's URL and the server answers with the sale panel.
+const NO_LINE = "00000000-0000-0000-0000-000000000000";
+
+function selectedLine() {
+  return document.querySelector("[data-line-id].selected")?.dataset.lineId;
+}
+
+async function postToPanel(url, body) {
+  const res = await fetch(url, {
+    method: "POST",
+    body,
+    headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+    credentials: "same-origin",
+  });
+  const redirect = res.headers.get("HX-Redirect");
+  if (redirect) {
+    location.href = redirect;
+    return;
+  }
+  const target = document.querySelector("#sale-panel");
+  target.innerHTML = await res.text();
+  if (window.htmx) window.htmx.process(target);
+  autofocusIn(target);
+}
+
+function autofocusIn(el) {
+  const wanted = el.querySelector("[data-autofocus]");
+  if (wanted) wanted.focus();
+}
+
+let actionUrl = null;
+
 document.addEventListener("click", (e) => {
-  const button = e.target.closest("[data-approve]");
+  const button = e.target.closest("[data-action]");
   if (!button) return;
   e.preventDefault();
-  const dialog = document.getElementById("approve");
+  let url = button.dataset.action;
+  if (button.hasAttribute("data-action-line")) {
+    const line = selectedLine();
+    if (!line) {
+      showMessage("Scan an item first, then choose the line with the arrow keys.");
+      return;
+    }
+    url = url.replace(NO_LINE, line);
+  }
+  actionUrl = url;
+  const dialog = document.getElementById(button.dataset.actionForm === "member" ? "member-new" : "action");
   const form = dialog.querySelector("form");
-  form.setAttribute("hx-post", button.dataset.approve);
-  form.querySelector("[data-approve-what]").textContent = button.dataset.approveWhat || "";
-  const extra = form.querySelector("[data-approve-extra]");
-  extra.classList.toggle("hidden", !button.dataset.approveAsk);
-  extra.querySelector("label").textContent = button.dataset.approveAsk || "";
-  extra.querySelector("input").value = "";
-  if (window.htmx) window.htmx.process(form);
   form.reset();
+  const title = form.querySelector("[data-action-title]");
+  if (title) title.textContent = button.dataset.actionTitle || "";
+  const ask = form.querySelector("[data-action-ask]");
+  if (ask) {
+    ask.classList.toggle("hidden", !button.dataset.actionAsk);
+    ask.querySelector("label").textContent = button.dataset.actionAsk || "";
+  }
+  const pin = form.querySelector("[data-action-pin]");
+  if (pin) pin.classList.toggle("hidden", !button.hasAttribute("data-action-pin"));
   dialog.showModal();
-  form.querySelector(button.dataset.approveAsk ? "[data-approve-extra] input" : "input[name=username]").focus();
+  const first = [...form.querySelectorAll("input")].find((i) => i.getClientRects().length && i.type !== "hidden");
+  first?.focus();
 });
-document.body.addEventListener("htmx:afterRequest", (e) => {
-  const dialog = e.detail.elt.closest?.("dialog");
-  if (dialog && e.detail.successful) dialog.close();
+
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (!form.matches("[data-action-form]")) return;
+  e.preventDefault();
+  const dialog = form.closest("dialog");
+  const body = new URLSearchParams(new FormData(form));
+  dialog.close();
+  if (actionUrl) postToPanel(actionUrl, body).finally(() => refocus());
+});
+
+document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-action-cancel]")) e.target.closest("dialog").close();
+  const post = e.target.closest("[data-post]");
+  if (post) {
+    e.preventDefault();
+    postToPanel(post.dataset.post, new URLSearchParams()).finally(() => refocus());
+  }
+});
+
+// Choosing a line: arrow keys move the selection (what F6, F7 and F8 act on).
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+  if (document.querySelector("dialog[open]")) return;
+  const rows = [...document.querySelectorAll("[data-line-id]")];
+  if (!rows.length) return;
+  e.preventDefault();
+  let i = rows.findIndex((r) => r.classList.contains("selected"));
+  i = e.key === "ArrowUp" ? Math.max(0, i - 1) : Math.min(rows.length - 1, i + 1);
+  rows.forEach((r, j) => r.classList.toggle("selected", j === i));
+  rows[i].scrollIntoView({ block: "nearest" });
+});
+
+// The PIN pad on the login screen types into the PIN field.
+document.addEventListener("click", (e) => {
+  const key = e.target.closest("[data-pinpad] [data-key]");
+  if (!key) return;
+  const field = document.querySelector(key.closest("[data-pinpad]").dataset.pinpad);
+  field.value = key.dataset.key === "clear" ? "" : field.value + key.dataset.key;
+  field.focus();
 });
 
 // The live channel.
