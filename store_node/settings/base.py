@@ -50,6 +50,12 @@ CLOUD_URL = env.str("CLOUD_URL", default="http://127.0.0.1:8000")
 # Devices of terminals that have none set in admin (hardware/addresses.py explains the forms).
 DEFAULT_PRINTER_ADDRESS = env.str("PRINTER_ADDRESS", default="virtual://")
 DEFAULT_SCANNER_ADDRESS = env.str("SCANNER_ADDRESS", default="")
+# The device workers (store_node/devices/conf.py and docs/hardware.md explain each).
+PRINT_MAX_ATTEMPTS = env.int("PRINT_MAX_ATTEMPTS", default=10)
+PRINT_LEASE_SECONDS = env.float("PRINT_LEASE_SECONDS", default=60.0)
+DRAWER_KICK_MAX_AGE_SECONDS = env.float("DRAWER_KICK_MAX_AGE_SECONDS", default=5.0)
+PRINTER_STATUS_POLL_SECONDS = env.float("PRINTER_STATUS_POLL_SECONDS", default=5.0)
+DEVICES_DIR = env.str("DEVICES_DIR", default=str(VAR_DIR / "devices"))
 
 STATIC_ROOT = VAR_DIR / "static" / f"store-{STORE_CODE}"
 LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
