@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from retail.outbox.services import event_append, node_origin
@@ -65,13 +64,26 @@ def stock_movement_record(
 
 
 def _level_add(store_id, product_id, quantity: Decimal) -> None:
-    level = StockLevel.objects.filter(store_id=store_id, product_id=product_id)
-    if not level.update(on_hand=F("on_hand") + quantity):
+    # Read, add in Python, write back: SQL arithmetic on a DecimalField is floating point on SQLite
+    # (retail/dbmath.py). The row is locked meanwhile: select_for_update on PostgreSQL, the
+    # IMMEDIATE transaction's write lock on SQLite.
+    level = (
+        StockLevel.objects.select_for_update()
+        .filter(store_id=store_id, product_id=product_id)
+        .only("pk", "on_hand")
+        .first()
+    )
+    if level is None:
         # First movement of this product here: create the row (losing a race is fine), then add.
         StockLevel.objects.bulk_create(
             [StockLevel(store_id=store_id, product_id=product_id, on_hand=0)], ignore_conflicts=True
         )
-        level.update(on_hand=F("on_hand") + quantity)
+        level = (
+            StockLevel.objects.select_for_update()
+            .only("pk", "on_hand")
+            .get(store_id=store_id, product_id=product_id)
+        )
+    StockLevel.objects.filter(pk=level.pk).update(on_hand=level.on_hand + quantity, updated_at=timezone.now())
 
 
 def movement_payload(movement: StockMovement) -> dict:
