@@ -1,4 +1,5 @@
-"""Run the Omnitill demo on one machine: the cloud on :8000 and store S01 on :8001, under daphne.
+"""Run the Omnitill demo on one machine: the cloud on :8000 and store S01 on :8001 (cloud under daphne,
+the store under `manage.py runstore`).
 
 Started by ``bin/demo``. Each role gets its own SQLite database under var/ (migrated and seeded on
 first run); devices are the simulators (virtual:// addresses). Ctrl-C stops everything.
@@ -57,7 +58,12 @@ def main() -> int:
     args = parser.parse_args()
 
     (ROOT / "var").mkdir(exist_ok=True)
-    store_env = {"STORE_CODE": args.store, "CLOUD_URL": f"http://127.0.0.1:{args.cloud_port}"}
+    store_env = {
+        "STORE_CODE": args.store,
+        "CLOUD_URL": f"http://127.0.0.1:{args.cloud_port}",
+        # Lanes without a scanner of their own get a simulated one: `manage.py hw scan CODE` types on it.
+        "SCANNER_ADDRESS": os.environ.get("SCANNER_ADDRESS", "virtual://"),
+    }
     if args.reset:
         for path in (ROOT / "var").glob("*.sqlite3*"):
             if not path.name.startswith("test-"):
@@ -78,7 +84,8 @@ def main() -> int:
             [*daphne, "-p", str(args.cloud_port), "cloud.asgi:application"], cwd=ROOT, env=role_env("cloud")
         ),
         subprocess.Popen(
-            [*daphne, "-p", str(args.store_port), "store_node.asgi:application"],
+            # runstore: daphne plus the sync worker, print/drawer workers and scanners, one process.
+            [PY, "manage.py", "runstore", "--host", args.host, "--port", str(args.store_port)],
             cwd=ROOT,
             env=role_env("store", **store_env),
         ),
@@ -107,7 +114,8 @@ Omnitill demo is {"running" if ready else "NOT ready (see the log above)"}.
   Store {args.store} node        {store_url}/              terminals {args.store}-T01, {args.store}-T02
   Store API docs        {store_url}/api/docs/
   Till logins (PIN)     cashier c101 / 1111, cashier k101 / 1111, supervisor s101 / 2222, manager m101 / 3333
-  Devices               simulated: virtual printer, drawer and scanner
+  Devices               simulated: virtual printer, drawer and scanner (receipts in var/devices/)
+  Scan on a lane        POS_ROLE=store STORE_CODE={args.store} .venv/bin/python manage.py hw scan 4006381333931 --terminal {args.store}-T01
 
 Ctrl-C stops the demo.""",
         flush=True,
