@@ -86,7 +86,6 @@ def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:
     sale = Sale.objects.select_related("member").get(pk=sale_id)
     lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
     tenders = list(Tender.objects.filter(sale=sale).order_by("created_at"))
-    sale.discount = sale.discounts.first() if sale.discount_total else None
     return sale, lines, tenders
 
 

@@ -126,7 +126,7 @@ def _refund_without_receipt(wanted: list[dict], store_id):
     for item in wanted:
         if item.get("scan"):
             try:
-                product = product_for_scan(parse_scan(item["scan"]))
+                product = product_for_scan(parse_scan(item["scan"]), store_id=store_id)
             except BarcodeError as e:
                 raise Invalid(str(e), code=f"barcode_{e.code}") from None
         else:

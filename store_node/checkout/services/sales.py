@@ -11,13 +11,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from retail.api_errors import DomainError, Invalid, NotFound
 from retail.audit.services import audit_record
 from retail.barcodes import BarcodeError, ScanResult, parse_scan
-from retail.catalog.models import Barcode, Product, Unit
-from retail.catalog.selectors import price_for, tax_rate_for
+from retail.catalog.models import Price, Product, TaxRate, Unit
 from retail.money import to_money, to_quantity
 from retail.outbox.services import event_append
 from retail.pricing import Basket, Discount, Line, price_basket
@@ -129,17 +129,30 @@ def _quantity(value, *, integer: bool, what: str) -> Decimal:
     return q
 
 
-def product_for_scan(scan: ScanResult) -> Product:
-    """The product a scan names, or a 404 the till can show."""
+def _priced(products, store_id):
+    """Products annotated with the price and tax rate in effect now, in the same query (the scan is the
+    hot path of the till): the same rule as ``retail.catalog.selectors.price_for``/``tax_rate_for``."""
+    now = timezone.now()
+    prices = Price.objects.filter(product=OuterRef("pk"), effective_from__lte=now).order_by("-effective_from")
+    rates = TaxRate.objects.filter(tax_class=OuterRef("tax_class"), effective_from__lte=now).order_by(
+        "-effective_from"
+    )
+    return products.annotate(
+        store_price=Subquery(prices.filter(store_id=store_id).values("amount")[:1]),
+        chain_price=Subquery(prices.filter(store__isnull=True).values("amount")[:1]),
+        rate=Subquery(rates.values("rate")[:1]),
+    )
+
+
+def product_for_scan(scan: ScanResult, *, store_id=None) -> Product:
+    """The product a scan names (with ``store_price``, ``chain_price``, ``rate``), or a 404."""
+    products = _priced(Product.objects.all(), store_id)
     if scan.kind in ("gtin", "gs1", "variable_measure"):
-        barcode = Barcode.objects.select_related("product").filter(code=scan.key).first()
-        if barcode is None:
+        product = products.filter(barcodes__code=scan.key).first()
+        if product is None:
             raise NotFound(f"No product with barcode {scan.key}", code="unknown_barcode", barcode=scan.key)
-        return barcode.product
-    product = Product.objects.filter(sku=scan.key).first()
-    if product is None:
-        barcode = Barcode.objects.select_related("product").filter(code=scan.key).first()
-        product = barcode.product if barcode else None
+        return product
+    product = products.filter(sku=scan.key).first() or products.filter(barcodes__code=scan.key).first()
     if product is None:
         raise NotFound(f"No product with barcode or SKU {scan.key}", code="unknown_barcode", barcode=scan.key)
     return product
@@ -176,13 +189,13 @@ def sale_add_line(
             raise Invalid("That is a receipt: use Returns to take goods back", code="receipt_scanned")
         if parsed.kind == "member":
             raise DomainError("That is a member card: attach it as the member", code="member_scanned")
-        product = product_for_scan(parsed)
+        product = product_for_scan(parsed, store_id=terminal.store_id)
     elif sku:
-        product = Product.objects.filter(sku=sku.strip()).first()
+        product = _priced(Product.objects.filter(sku=sku.strip()), terminal.store_id).first()
         if product is None:
             raise NotFound(f"No product with SKU {sku.strip()}", code="unknown_sku")
     else:
-        product = Product.objects.filter(pk=product_id).first()
+        product = _priced(Product.objects.filter(pk=product_id), terminal.store_id).first()
         if product is None:
             raise NotFound(f"No product {product_id}", code="unknown_product")
     if not product.active:
@@ -205,10 +218,10 @@ def sale_add_line(
             raise Invalid(f"{product.name} is sold by the piece, not by weight", code="weight_not_allowed")
         qty = multiplier * (parsed.count if parsed is not None and parsed.count else 1)
     if unit_price is None:
-        unit_price = price_for(product_id=product.id, store_id=terminal.store_id)
+        unit_price = product.store_price if product.store_price is not None else product.chain_price
         if unit_price is None:
             raise DomainError(f"{product.name} has no price; ask head office", code="no_price")
-    rate = tax_rate_for(tax_class=product.tax_class_id)
+    rate = product.rate
     if rate is None:
         raise DomainError(f"No tax rate for class {product.tax_class_id}", code="no_tax_rate")
 
@@ -231,6 +244,7 @@ def sale_add_line(
         )
         lines.append(line)
         sale_reprice(sale=sale, lines=lines)
+    sale.lines_cache = lines
     return line
 
 
