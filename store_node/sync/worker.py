@@ -101,35 +101,15 @@ class SyncWorker:
             self.stopping.wait(backoff_delay(failures, base=1.0, cap=60.0))
 
     async def _listen_once(self) -> None:
-        from autobahn.asyncio.websocket import WebSocketClientFactory, WebSocketClientProtocol
-
         from store_node.sync.models import SyncCredential
+        from store_node.sync.nudge import listen
 
         credential = await asyncio.to_thread(lambda: SyncCredential.objects.filter(pk=1).first())
         if credential is None:
             return
         parts = urlsplit(credential.cloud_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        port = parts.port or (443 if scheme == "wss" else 80)
-        url = f"{scheme}://{parts.hostname}:{port}/ws/sync/v1/nudge"
-        loop = asyncio.get_running_loop()
-        closed: asyncio.Future = loop.create_future()
-        worker = self
-
-        class Nudge(WebSocketClientProtocol):
-            def onMessage(self, payload, isBinary):
-                worker.wake.set()
-
-            def onClose(self, wasClean, code, reason):
-                if not closed.done():
-                    closed.set_result(code)
-
-        factory = WebSocketClientFactory(url, headers={"Authorization": f"Bearer {credential.token}"})
-        factory.protocol = Nudge
-        ssl = scheme == "wss" or None
-        transport, _ = await loop.create_connection(factory, parts.hostname, port, ssl=ssl)
-        try:
-            while not closed.done() and not self.stopping.is_set():
-                await asyncio.wait([closed], timeout=0.5)
-        finally:
-            transport.close()
+        url = f"{scheme}://{parts.netloc}/ws/sync/v1/nudge"
+        await listen(
+            url, token=credential.token, on_message=lambda _: self.wake.set(), stop=self.stopping.is_set
+        )

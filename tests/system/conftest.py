@@ -1,0 +1,35 @@
+import pytest
+
+from tests.system.nodes import make_node, migrated_template
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("omnitill-system")
+    migrated_template("cloud", path)
+    migrated_template("store", path)
+    return path
+
+
+@pytest.fixture
+def chain(workdir, request):
+    """A seeded cloud serving on loopback, and stores S01 and S02 enrolled with it (not yet synced)."""
+    name = request.node.name[:40]
+    cloud = make_node("cloud", workdir, f"cloud-{name}")
+    stores = {}
+    try:
+        cloud.manage("seed_demo", "--products", "60", "--members", "5")
+        codes = cloud.shell(
+            "from cloud.sync.services import enrollment_code_create as c; from retail.stores.models import Store as S\n"
+            "print(' '.join(c(store=S.objects.get(code=k))[1] for k in ('S01', 'S02')))"
+        ).split()
+        cloud.serve()
+        for store_code, enrollment in zip(("S01", "S02"), codes, strict=True):
+            store = make_node("store", workdir, store_code)
+            store.db = store.db
+            stores[store_code] = store
+            store.manage("enroll", "--cloud", cloud.url, "--code", enrollment)
+        yield cloud, stores
+    finally:
+        for node in [cloud, *stores.values()]:
+            node.stop()

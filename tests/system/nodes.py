@@ -1,0 +1,134 @@
+"""Real nodes for system tests: a cloud and store nodes as separate processes, each with its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+class Node:
+    def __init__(self, role: str, workdir: Path, code: str = "cloud"):
+        self.role, self.code = role, code
+        self.db = workdir / f"{code}.sqlite3"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.processes: list[subprocess.Popen] = []
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "STORE_DB_PATH", "STORE_CODE"}
+        }
+        self.env.update(POS_ROLE=role, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", DEBUG="0")
+        if role == "cloud":
+            self.env["DATABASE_URL"] = f"sqlite:///{self.db}"
+        else:
+            self.env.update(STORE_CODE=code, STORE_DB_PATH=str(self.db))
+
+    def manage(self, *args: str, check: bool = True, timeout: float = 120, env: dict | None = None):
+        result = subprocess.run(
+            [PY, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{self.code} manage.py {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def shell(self, code: str) -> str:
+        """Run Python in the node's Django; returns what it printed after a line ``--OUT--``."""
+        out = self.manage("shell", "-c", "print('--OUT--')\n" + code).stdout
+        return out.split("--OUT--\n", 1)[1].strip()
+
+    def serve(self) -> None:
+        app = "cloud.asgi:application" if self.role == "cloud" else "store_node.asgi:application"
+        process = subprocess.Popen(
+            [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(process)
+        wait_http(f"{self.url}/api/health")
+
+    def spawn(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [PY, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def query(self, sql: str, *params):
+        with sqlite3.connect(self.db, timeout=20) as db:
+            return db.execute(sql, params).fetchall()
+
+    def value(self, sql: str, *params):
+        rows = self.query(sql, *params)
+        return rows[0][0] if rows else None
+
+
+def migrated_template(role: str, workdir: Path) -> Path:
+    """Migrate one database per role once; nodes start from a copy (migrations are the slow part)."""
+    template = workdir / f"template-{role}.sqlite3"
+    if not template.exists():
+        node = Node(role, workdir, code="template-" + role)
+        node.manage("migrate", "--no-input", "-v", "0")
+    return template
+
+
+def make_node(role: str, workdir: Path, code: str = "cloud") -> Node:
+    node = Node(role, workdir, code)
+    for stale in (node.db.with_name(node.db.name + "-wal"), node.db.with_name(node.db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.copy(migrated_template(role, workdir), node.db)
+    return node
