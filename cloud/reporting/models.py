@@ -86,6 +86,25 @@ class DailyProductSales(models.Model):
         return f"{self.day} {self.store_id} {self.product_id}: {self.quantity}"
 
 
+class DailyChainProductSales(models.Model):
+    """Like ``DailyProductSales`` summed over every store: the chain's top products without a scan."""
+
+    day = models.DateField()
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = QuantityField(max_digits=16, default=0)
+    total = MoneyField(max_digits=16, default=0)
+
+    class Meta:
+        verbose_name_plural = "daily chain product sales"
+        ordering = ["-day", "product"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product"], name="chain_product_rollup_one_row_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id}: {self.quantity}"
+
+
 class RolledUpSale(models.Model):
     """The sales already counted, so applying the same sale twice never counts it twice."""
 

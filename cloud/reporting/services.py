@@ -10,7 +10,14 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from cloud.reporting.live import live_notify
-from cloud.reporting.models import Channel, DailyProductSales, DailyStoreSales, DailyTender, RolledUpSale
+from cloud.reporting.models import (
+    Channel,
+    DailyChainProductSales,
+    DailyProductSales,
+    DailyStoreSales,
+    DailyTender,
+    RolledUpSale,
+)
 from retail.sales.models import Sale, SaleKind, SaleStatus
 
 
@@ -89,6 +96,11 @@ def sales_rollup_record(*, sale: Sale, channel: str = Channel.STORE) -> bool:
             _add(
                 DailyProductSales,
                 {"day": day, "store_id": sale.store_id, "product_id": product_id},
+                {"quantity": quantity, "total": line_total},
+            )
+            _add(
+                DailyChainProductSales,
+                {"day": day, "product_id": product_id},
                 {"quantity": quantity, "total": line_total},
             )
         live_notify(store_id=sale.store_id, day=day)

@@ -1,0 +1,55 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from cloud.headoffice.roles import roles_setup
+from cloud.reporting.services import sales_rollup_record
+from retail.staff.models import Role
+from tests.factories import make_completed_sale, make_product, make_store, make_user
+
+
+@pytest.fixture
+def sales(db):
+    roles_setup()
+    s1, s2 = make_store("S01", time_zone="UTC"), make_store("S02", time_zone="UTC")
+    product = make_product(name="Bananas")
+    for store, total in ((s1, "3.00"), (s2, "5.00")):
+        sale = make_completed_sale(
+            store, lines=[(product, "1", total)], completed_at=datetime(2026, 3, 1, 12, tzinfo=UTC)
+        )
+        sales_rollup_record(sale=sale)
+    return s1, s2
+
+
+URL = "/admin/reporting/dailystoresales/"
+
+
+@pytest.mark.parametrize("role", [Role.HEAD_OFFICE, Role.ANALYST, Role.STORE_MANAGER])
+def test_the_dashboard_page_loads_with_its_vendored_chart_library(client, sales, role):
+    client.force_login(make_user(role, store=sales[0] if role == Role.STORE_MANAGER else None, is_staff=True))
+    page = client.get(URL + "?from=2026-03-01&to=2026-03-01")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "/static/reporting/vendor/chart-4.6.1.umd.min.js" in html and "cdn" not in html.lower()
+    assert 'id="dash-figures"' in html and "provisional" in html
+
+
+def test_a_store_manager_sees_only_their_stores_figures(client, sales):
+    client.force_login(make_user(Role.STORE_MANAGER, store=sales[0], is_staff=True))
+    data = client.get(URL + "data.json?from=2026-03-01&to=2026-03-01&store=S02").json()
+    assert data["totals"]["total"] == "3.00"
+    assert [s["code"] for s in data["stores"]] == ["S01"]
+
+
+def test_head_office_sees_the_chain_or_one_store(client, sales):
+    client.force_login(make_user(Role.HEAD_OFFICE, is_staff=True))
+    assert client.get(URL + "data.json?from=2026-03-01&to=2026-03-01").json()["totals"]["total"] == "8.00"
+    assert (
+        client.get(URL + "data.json?from=2026-03-01&to=2026-03-01&store=S02").json()["totals"]["total"]
+        == "5.00"
+    )
+
+
+def test_a_cashier_gets_no_dashboard(client, sales):
+    client.force_login(make_user(Role.CASHIER, store=sales[0], is_staff=True))
+    assert client.get(URL + "data.json").status_code == 403
