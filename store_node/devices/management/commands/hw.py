@@ -47,7 +47,9 @@ class Command(BaseCommand):
         scan.add_argument("--suffix", choices=["CR", "LF", "CRLF"], default="CR")
 
     def handle(self, *args, action, **options):
-        self.console = Console(file=self.stdout, width=160, soft_wrap=True)
+        # Wide and unwrapped when piped (logs, scripts); the terminal's own width otherwise.
+        width = None if self.stdout.isatty() else 250
+        self.console = Console(file=self.stdout, width=width)
         terminals = store_terminal_devices(label=options.get("terminal"))
         if options.get("terminal") and not terminals:
             raise CommandError(f"no terminal {options['terminal']} (expected e.g. S01-T01)")
@@ -59,9 +61,10 @@ class Command(BaseCommand):
 
     # -- status ------------------------------------------------------------------------------------
     def status(self, terminals: list[TerminalDevices], **options) -> None:
+        piped = not self.stdout.isatty()
         table = Table(title="Devices", show_lines=False)
         for column in ("terminal", "printer", "printer state", "drawer", "scanner", "scanner state", "queue"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=piped)
         for devices in terminals:
             printer_state = self._printer_state(devices.printer_address)
             counts = print_job_counts(terminal_id=devices.terminal_id)
