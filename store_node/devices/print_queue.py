@@ -115,16 +115,20 @@ def print_job_retry_now(*, terminal_id, now: datetime | None = None) -> int:
     ).update(next_attempt_at=now)
 
 
-def print_job_reprint(*, job_id, now: datetime | None = None) -> PrintJob:
+def print_job_reprint(*, job_id, terminal_id=None, now: datetime | None = None) -> PrintJob:
     """The reprint action.
 
     A ``failed`` job is queued again as it is (it never completed, so this is not a copy); a
     ``printed`` receipt is queued as a new ``reprint`` job titled COPY, a printed report or test
     page as a new job of its kind. A job still queued or printing is refused: it will print anyway.
+    With ``terminal_id`` (a till asking), only that terminal's jobs are found.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        job = PrintJob.objects.filter(pk=job_id).first()
+        jobs = PrintJob.objects.filter(pk=job_id)
+        if terminal_id is not None:
+            jobs = jobs.filter(terminal_id=terminal_id)
+        job = jobs.first()
         if job is None:
             raise NotFound("No such print job", code="print_job_not_found")
         if job.status in (PrintStatus.QUEUED, PrintStatus.PRINTING):

@@ -9,6 +9,7 @@ from django.db.models import Count
 
 from hardware.layout import PAPER_58MM, PAPER_80MM, Paper
 from retail.stores.models import Terminal
+from store_node.devices import publish
 from store_node.devices.models import DrawerKick, DrawerStatus, PrintJob, PrintStatus
 
 
@@ -79,3 +80,15 @@ def print_job_counts(*, terminal_id) -> dict[str, int]:
     )
     counts.update(dict(rows))
     return counts
+
+
+def print_jobs_recent(*, terminal_id, limit: int = 20) -> list[PrintJob]:
+    """The terminal's latest jobs, newest first (one query)."""
+    return list(PrintJob.objects.filter(terminal_id=terminal_id).order_by("-created_at")[:limit])
+
+
+def printer_state(*, terminal_id) -> publish.PrinterState | None:
+    """What the running node last learnt about the terminal's printer (None: not yet, or not in
+    this process: the state lives in runstore's memory)."""
+    board = publish.current_board
+    return board.get(terminal_id) if board is not None else None
