@@ -1,0 +1,196 @@
+"""The merge rules of docs/sync-protocol.md section 7, each as a property: any arrival order, any
+duplicates, the projection equals the one computed from the set of events."""
+
+import uuid
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from retail.catalog.models import Price
+from retail.members.models import Member
+from retail.replication.appliers import ApplyContext, event_apply
+from retail.replication.wire import Envelope
+from retail.stock.models import StockLevel, StockMovement
+from retail.stock.services import stock_count, stock_move
+from tests.factories import make_member, make_product
+
+_ORIGINS = ["cloud", "S01", "S02", "S03"]
+_BASE = 1_900_000_000_000 << 16  # a fixed past moment, so the skew bound never interferes
+
+
+def _env(origin, type_, payload, stamp=0, seq=1):
+    return Envelope(uuid.uuid4(), origin, seq, stamp, type_, 1, payload)
+
+
+def _trusting():
+    return ApplyContext(max_skew_ms=1 << 62)
+
+
+writes = st.lists(
+    st.tuples(
+        st.sampled_from(["first_name", "last_name", "email"]),
+        st.text(alphabet="abcxyz", min_size=1, max_size=4),
+        st.integers(min_value=0, max_value=50),
+        st.sampled_from(_ORIGINS),
+    ),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda w: (w[2], w[3]),  # an origin's clock never hands out the same stamp twice
+)
+
+
+@given(writes=writes, order=st.randoms(use_true_random=False))
+def test_member_fields_end_at_the_greatest_hlc_origin_per_field_in_any_order(store, writes, order):
+    # given a member and writes stamped (hlc, origin)
+    member = make_member()
+    envs = [
+        _env(origin, "member.updated", {"id": str(member.id), "fields": {field: value}}, _BASE + tick)
+        for field, value, tick, origin in writes
+    ]
+    # when they arrive in a random order, some twice
+    shuffled = envs + envs[: len(envs) // 2]
+    order.shuffle(shuffled)
+    for env in shuffled:
+        event_apply(env=env, ctx=_trusting())
+    # then each field holds the value of its greatest (hlc, origin) stamp
+    member.refresh_from_db()
+    expected = {}
+    for field, value, tick, origin in writes:
+        stamp = (_BASE + tick, origin)
+        if field not in expected or stamp > expected[field][0]:
+            expected[field] = (stamp, value)
+    for field, (_stamp, value) in expected.items():
+        assert getattr(member, field) == value
+
+
+movements = st.lists(
+    st.tuples(st.sampled_from(["sale", "receipt", "count"]), st.integers(min_value=1, max_value=50)),
+    min_size=1,
+    max_size=15,
+)
+
+
+@given(moves=movements, order=st.randoms(use_true_random=False))
+def test_stock_is_the_sum_of_movements_in_any_order_and_with_duplicates(store, moves, order):
+    product = make_product()
+    envs = []
+    for kind, amount in moves:
+        quantity = Decimal(-amount if kind == "sale" else amount)
+        payload = {
+            "id": str(uuid.uuid4()),
+            "store_id": str(store.id),
+            "product_id": str(product.id),
+            "kind": kind,
+            "quantity": str(quantity),
+            "created_at": "2026-03-01T10:00:00Z",
+        }
+        envs.append(_env(order.choice(_ORIGINS[1:]), "stock.moved", payload))
+    replay = envs + envs
+    order.shuffle(replay)
+    for env in replay:
+        event_apply(env=env, ctx=_trusting())
+    expected = sum(Decimal(e.payload["quantity"]) for e in envs)
+    assert StockLevel.objects.get(store=store, product=product).on_hand == expected
+    assert StockMovement.objects.filter(product=product).count() == len(envs)
+
+
+@given(
+    entries=st.lists(
+        st.tuples(st.sampled_from(["earn", "redeem"]), st.integers(min_value=0, max_value=500)),
+        min_size=1,
+        max_size=15,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_points_balance_is_the_ledger_sum_and_overdraws_are_kept(store, entries, order):
+    member = make_member()
+    envs = [
+        _env(
+            order.choice(_ORIGINS),
+            "points.posted",
+            {
+                "id": str(uuid.uuid4()),
+                "member_id": str(member.id),
+                "kind": kind,
+                "points": points if kind == "earn" else -points,
+            },
+        )
+        for kind, points in entries
+    ]
+    replay = envs + envs[:3]
+    order.shuffle(replay)
+    for env in replay:
+        event_apply(env=env, ctx=_trusting())
+    member.refresh_from_db()
+    assert member.points_balance == sum(e.payload["points"] for e in envs)  # may be negative
+
+
+@given(
+    amounts=st.lists(st.integers(min_value=0, max_value=9999), min_size=1, max_size=8),
+    overlap=st.integers(0, 8),
+)
+def test_head_office_prices_end_at_the_last_write_even_when_a_suffix_is_replayed(store, amounts, overlap):
+    # A snapshot overlapping the feed re-applies a suffix of head office's events: harmless.
+    product = make_product(price=None)
+    price_id = str(uuid.uuid4())
+    envs = [
+        _env(
+            "cloud",
+            "price.set",
+            {
+                "id": price_id,
+                "product_id": str(product.id),
+                "store_id": None,
+                "amount": f"{cents / 100:.2f}",
+                "effective_from": "2026-03-01T00:00:00Z",
+            },
+            seq=i + 1,
+        )
+        for i, cents in enumerate(amounts)
+    ]
+    for env in envs + envs[len(envs) - min(overlap, len(envs)) :]:
+        event_apply(env=env, ctx=_trusting())
+    assert Price.objects.filter(product=product).count() == 1
+    assert Price.objects.get(product=product).amount == Decimal(f"{amounts[-1] / 100:.2f}")
+
+
+def test_a_count_and_an_offline_sale_both_survive(store):
+    # given a book of 10 at the store
+    product = make_product()
+    stock_move(store_id=store.id, product_id=product.id, kind="receipt", quantity=Decimal("10"))
+    # when a counter counts 8 (recorded as -2) and a till elsewhere sells 1 at the same time offline
+    counted = stock_count(store_id=store.id, product_id=product.id, counted=Decimal("8"))
+    sale = {
+        "id": str(uuid.uuid4()),
+        "store_id": str(store.id),
+        "product_id": str(product.id),
+        "kind": "sale",
+        "quantity": "-1",
+        "created_at": "2026-03-01T10:00:00Z",
+    }
+    event_apply(env=_env("S09", "stock.moved", sale), ctx=_trusting())
+    # then the level is 10 - 2 - 1
+    assert counted.quantity == Decimal("-2")
+    assert StockLevel.objects.get(store=store, product=product).on_hand == Decimal("7")
+
+
+def test_a_member_created_at_two_nodes_keeps_the_newer_fields_and_one_row(store):
+    member_id = str(uuid.uuid4())
+    fields = dict.fromkeys(("first_name", "last_name", "phone", "email"), "")
+    fields.update(card_barcode=None, consent_marketing=False, consent_email=False, consent_sms=False)
+    newer = _env(
+        "S02",
+        "member.created",
+        {"id": member_id, "number": "N1", "fields": {**fields, "first_name": "B"}},
+        _BASE + 2,
+    )
+    older = _env(
+        "S01",
+        "member.created",
+        {"id": member_id, "number": "N1", "fields": {**fields, "first_name": "A"}},
+        _BASE + 1,
+    )
+    event_apply(env=newer, ctx=_trusting())
+    event_apply(env=older, ctx=_trusting())
+    assert list(Member.objects.filter(pk=member_id).values_list("first_name", flat=True)) == ["B"]
