@@ -109,25 +109,31 @@ def _push_batch(after: int) -> list[dict]:
 
 
 def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
-    """Push every unacknowledged own event in bounded batches; returns how many the cloud took."""
+    """Push every unacknowledged own event in bounded batches; returns how many the cloud took.
+
+    With nothing to send it still sends an empty batch: the answer's ack tells the cloud's health
+    page our head, and tells us if the cloud holds less than we thought (it was restored from a
+    backup), in which case we rewind and send again.
+    """
     state = _state()
     head = local_head_seq()
     start, pushed = state.pushed_seq, 0
-    while state.pushed_seq < head:
-        batch = _push_batch(state.pushed_seq)
-        if not batch:
-            break
-        oldest = Event.objects.filter(origin=node_origin(), seq=batch[0]["seq"]).values_list(
-            "created_at", flat=True
-        )
+    while True:
+        batch = _push_batch(state.pushed_seq) if state.pushed_seq < head else []
+        oldest = None
+        if batch:
+            oldest = (
+                Event.objects.filter(origin=node_origin(), seq=batch[0]["seq"])
+                .values_list("created_at", flat=True)
+                .first()
+            )
         try:
-            answer = client.push(events=batch, head_seq=head, oldest_unsynced_at=next(iter(oldest), None))
+            answer = client.push(events=batch, head_seq=head, oldest_unsynced_at=oldest)
         except SyncHttpError as exc:
             expected = exc.body.get("expected_seq")
-            if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 <= head:
-                # The cloud holds less (or more) than we thought: resume where it says.
-                SyncState.objects.filter(pk=1).update(pushed_seq=expected - 1)
-                state.pushed_seq = expected - 1
+            if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 < state.pushed_seq:
+                state.pushed_seq = expected - 1  # the cloud holds less than we thought: resend from there
+                SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
                 continue
             raise
         ack = int(answer["ack_seq"])
@@ -137,14 +143,16 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
                 "old backup? Stop and call support; do not sell until resolved.",
                 code="ack_ahead_of_outbox",
             )
+        rewound = ack < state.pushed_seq
         pushed += max(0, ack - state.pushed_seq)
-        SyncState.objects.filter(pk=1).update(pushed_seq=ack)
         state.pushed_seq = ack
+        SyncState.objects.filter(pk=1).update(pushed_seq=ack)
         if progress:
-            progress("push", ack - start, head - start)
-        if ack < batch[-1]["seq"]:
-            break  # the cloud took less than we sent; the next cycle resumes from its ack
-    return pushed
+            progress("push", max(0, ack - start), max(0, head - start))
+        if rewound:
+            continue
+        if ack >= head or not batch or ack < batch[-1]["seq"]:
+            return pushed
 
 
 # ---------------------------------------------------------------- pull

@@ -1,0 +1,167 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from retail.catalog.models import Price
+from retail.outbox.models import Event
+from retail.stock.services import stock_move
+from store_node.sync.models import SyncCredential, SyncState
+from store_node.sync.selectors import sync_status
+from store_node.sync.services import sync_enroll, sync_once, sync_pull, sync_push
+from store_node.sync.worker import backoff_delay
+from tests.factories import make_product
+from tests.store_node.sync.fake_cloud import FakeCloud
+
+
+@pytest.fixture
+def cloud(store):
+    fake = FakeCloud(store_id=str(store.id))
+    sync_enroll(cloud_url="http://cloud.test", code="CODE", transport=fake.transport())
+    fake.snapshot_lines = [{"t": "header", "format": 1, "cursor": 0, "store": "S01"}, {"t": "end", "rows": 0}]
+    return fake
+
+
+def _client(cloud):
+    from store_node.sync.services import sync_client
+
+    return sync_client(transport=cloud.transport())
+
+
+def _sell(store, product, n):
+    for _ in range(n):
+        stock_move(store_id=store.id, product_id=product.id, kind="sale", quantity=Decimal("-1"))
+
+
+def test_enrolling_keeps_the_credential_and_refuses_another_stores_code(store):
+    fake = FakeCloud(store_code="S01")
+    sync_enroll(cloud_url="http://cloud.test/", code="x", transport=fake.transport())
+    assert SyncCredential.objects.get().cloud_url == "http://cloud.test"
+    other = FakeCloud(store_code="S09")
+    with pytest.raises(Exception, match="S09"):
+        sync_enroll(cloud_url="http://cloud.test", code="x", transport=other.transport())
+
+
+def test_push_sends_every_own_event_once_in_order(store, cloud):
+    product = make_product()
+    _sell(store, product, 5)
+    assert sync_push(client=_client(cloud)) == 5
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5]
+    assert SyncState.objects.get().pushed_seq == 5
+    # and a second push sends nothing
+    assert sync_push(client=_client(cloud)) == 0
+
+
+def test_push_resumes_where_the_cloud_says_after_a_lost_acknowledgement(store, cloud):
+    product = make_product()
+    _sell(store, product, 3)
+    sync_push(client=_client(cloud))
+    # given the store lost the acknowledgement of 2 and 3 (it thinks only 1 is acked) and sells more
+    SyncState.objects.update(pushed_seq=1)
+    _sell(store, product, 2)
+    # when it pushes, the cloud treats 2..3 as duplicates and applies 4..5
+    sync_push(client=_client(cloud))
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5]
+    # and when the store believes more was acked than the cloud has, the seq_gap answer brings it back
+    cloud.ack = 3
+    cloud.received = cloud.received[:3]
+    sync_push(client=_client(cloud))
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5]
+
+
+def _price_event(fseq, product, amount):
+    return {
+        "id": str(uuid.uuid4()),
+        "origin": "cloud",
+        "seq": fseq,
+        "hlc": 1,
+        "type": "price.set",
+        "schema": 1,
+        "fseq": fseq,
+        "payload": {
+            "id": str(uuid.uuid4()),
+            "product_id": str(product.id),
+            "store_id": None,
+            "amount": amount,
+            "effective_from": f"2026-03-0{fseq}T00:00:00Z",
+        },
+    }
+
+
+def test_pull_applies_pages_and_moves_the_cursor_with_them(store, cloud):
+    product = make_product(price=None)
+    cloud.feed = [_price_event(i, product, f"1.0{i}") for i in range(1, 6)]
+    outcome = sync_pull(client=_client(cloud))
+    assert (outcome.applied, outcome.up_to_date) == (5, True)
+    assert SyncState.objects.get().pull_cursor == 5
+    assert Price.objects.filter(product=product).count() == 5
+
+
+def test_a_page_that_fails_to_apply_leaves_the_cursor_where_it_was(store, cloud):
+    product = make_product(price=None)
+    broken = _price_event(2, product, "2.00")
+    broken["seq"] = 0  # malformed envelope: the whole page is refused
+    cloud.feed = [_price_event(1, product, "1.00"), broken]
+    with pytest.raises(Exception, match="seq"):
+        sync_pull(client=_client(cloud))
+    assert SyncState.objects.get().pull_cursor == 0
+    assert Price.objects.filter(product=product).count() == 0
+
+
+def test_a_feed_event_of_a_newer_schema_is_kept_aside_and_the_rest_applies(store, cloud):
+    from store_node.sync.models import PulledQuarantine
+
+    product = make_product(price=None)
+    newer = _price_event(1, product, "1.00")
+    newer["schema"] = 7
+    cloud.feed = [newer, _price_event(2, product, "2.00")]
+    outcome = sync_pull(client=_client(cloud))
+    assert (outcome.applied, outcome.quarantined) == (1, 1)
+    assert PulledQuarantine.objects.get().schema == 7
+
+
+def test_sync_once_is_up_to_date_only_when_nothing_waits(store, cloud):
+    product = make_product()
+    _sell(store, product, 2)
+    summary = sync_once(transport=cloud.transport())
+    assert (summary.pushed, summary.up_to_date, summary.error) == (2, True, "")
+    status = sync_status()
+    assert (status.enrolled, status.online, status.events_waiting) == (True, True, 0)
+
+
+def test_an_unreachable_cloud_is_reported_and_not_up_to_date(store, cloud):
+    product = make_product()
+    _sell(store, product, 1)
+    cloud.fail_next = [(503, {"detail": "down", "code": "unavailable"})] * 5
+    summary = sync_once(transport=cloud.transport())
+    assert summary.up_to_date is False
+    assert summary.waiting == 1
+    assert "unavailable" in summary.error
+    assert sync_status().online is False
+
+
+def test_the_first_cycle_loads_the_snapshot_and_continues_from_its_cursor(store, cloud):
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 40, "store": "S01"},
+        {"t": "tax_class", "code": "RED", "name": "Reduced"},
+        {"t": "end", "rows": 1},
+    ]
+    summary = sync_once(transport=cloud.transport())
+    assert summary.snapshot_rows == 1
+    assert SyncState.objects.get().pull_cursor == 40
+    assert cloud.requests[1:4] == ["snapshot", "push", "pull"]
+
+
+@given(failures=st.integers(min_value=0, max_value=30), seed=st.randoms(use_true_random=False))
+def test_backoff_grows_but_stays_within_its_cap(failures, seed):
+    delay = backoff_delay(failures, base=5.0, cap=300.0, rng=seed)
+    assert 2.5 <= delay <= 300.0
+    if failures == 0:
+        assert delay == 5.0
+
+
+def test_events_waiting_counts_own_unacknowledged_events(store, cloud):
+    _sell(store, make_product(), 3)
+    assert sync_status().events_waiting == Event.objects.filter(origin="S01").count() == 3
