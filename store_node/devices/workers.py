@@ -226,13 +226,20 @@ class PrintWorker(_PollingThread):
             return False
         if not print_job_printed(job_id=job.id):
             log.warning("print job %s printed after its lease ran out", job.id)
-        self.board.report(job.terminal_id, *_after_print(status))
+        after = _after_print(status, self.board.get(job.terminal_id))
+        if after is not None:
+            self.board.report(job.terminal_id, *after)
         return True
 
 
-def _after_print(status: PrinterStatus) -> tuple[str, str]:
-    # The status was read before sending; a job that went through means the printer works.
-    return ("paper_low", "Paper low") if status.paper_low else ("ready", "Printer ready")
+def _after_print(status: PrinterStatus, previous) -> tuple[str, str] | None:
+    """The printer's state after a job went through: it works. The pre-check only reads the paper
+    sensor when something is wrong, so a known "paper low" stands until the poller says otherwise."""
+    if status.paper_low:
+        return "paper_low", "Paper low"
+    if status.paper_low is None and previous is not None and previous.status == "paper_low":
+        return None
+    return "ready", "Printer ready"
 
 
 def send_job(job: PrintJob, devices: TerminalDevices) -> PrinterStatus:

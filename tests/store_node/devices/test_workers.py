@@ -237,3 +237,26 @@ def poller_devices(lane):
 
     lane.terminal.refresh_from_db()
     return terminal_devices(terminal=lane.terminal)
+
+
+def test_a_printed_job_does_not_hide_a_known_low_paper_warning(lane, fast_queue, fake_printer):
+    # given the poller has seen the paper running low
+    lane.terminal.printer_address = fake_printer.address
+    lane.terminal.save()
+    fake_printer.paper_low = True
+    sent = []
+
+    class Recorder:
+        def send(self, terminal_id, message):
+            sent.append(message["status"])
+
+    board = PrinterBoard(Recorder())
+    StatusPoller(board=board).poll(poller_devices(lane))
+
+    # when a receipt prints (its pre-check does not read the paper sensor)
+    sell_milk(lane)
+    PrintWorker(board=board).drain(terminal_id=lane.terminal.id)
+
+    # then the till still shows "paper low", told once
+    assert PrintJob.objects.get().status == PrintStatus.PRINTED
+    assert sent == ["paper_low"]
