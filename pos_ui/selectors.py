@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 
 from hardware.layout import PAPER_58MM, PAPER_80MM, receipt_layout
 from hardware.payload import receipt_from_dict
@@ -81,6 +82,13 @@ def terminal_here(*, terminal_id) -> Terminal | None:
         .filter(pk=terminal_id, store__code=settings.STORE_CODE, active=True)
         .first()
     )
+
+
+def product_by_id(*, product_id) -> Product | None:
+    try:
+        return Product.objects.filter(pk=product_id).first()
+    except (ValueError, DjangoValidationError):
+        return None
 
 
 def shift_for(*, terminal):

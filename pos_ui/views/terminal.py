@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from pos_ui import selectors
 from pos_ui.views.common import screen_context
 from retail.api_errors import DomainError
+from retail.barcodes import BarcodeError, parse_scan
 from store_node.checkout.selectors import (
     points_redeemable,
     product_search,
@@ -226,6 +227,8 @@ def sale_scan(request, till):
     code = request.POST.get("code", "").strip()
     if not code:
         return _render_panel(request, till)
+    if _is_receipt(code):  # before opening a sale: a return needs none
+        return _redirect(request, till.url("terminal_return") + "?" + urlencode({"receipt": code}))
     try:
         sale = _open_sale(till)
         sale_services.sale_add_line(
@@ -253,9 +256,14 @@ def sale_scan(request, till):
     return _render_panel(request, till)
 
 
-def _product_named(code: str):
-    from retail.barcodes import BarcodeError, parse_scan
+def _is_receipt(code: str) -> bool:
+    try:
+        return parse_scan(code).kind == "receipt"
+    except BarcodeError:
+        return False
 
+
+def _product_named(code: str):
     try:
         return sale_services.product_for_scan(parse_scan(code))
     except (BarcodeError, DomainError):
@@ -276,6 +284,9 @@ def sale_add(request, till):
             **_amount_or_count(request.POST.get("qty")),
         )
     except DomainError as exc:
+        weigh = selectors.product_by_id(product_id=request.POST.get("product_id"))
+        if exc.code == "weight_required" and weigh is not None:
+            return _render_panel(request, till, message=_refusal(exc), level="info", weigh=weigh)
         return _render_panel(request, till, message=_refusal(exc))
     return _render_panel(request, till)
 

@@ -49,7 +49,11 @@ export function handleScan(code, { source = "typed" } = {}) {
     .catch(() => {
       showMessage("The till could not reach its server. The sale is kept; scan again.");
     })
-    .finally(() => refocus());
+    .finally(() => {
+      // The quantity was used by this scan: the next keys belong to the scan field again.
+      if (document.activeElement === qtyField()) scanField()?.focus();
+      refocus();
+    });
   return queue;
 }
 
@@ -71,7 +75,10 @@ function refocus() {
 }
 
 document.addEventListener("focusout", () => setTimeout(refocus, 0));
-document.body.addEventListener("htmx:afterSettle", () => setTimeout(refocus, 0));
+document.body.addEventListener("htmx:afterSettle", (e) => {
+  autofocusIn(e.detail.target);
+  setTimeout(refocus, 0);
+});
 document.addEventListener("close", () => setTimeout(refocus, 0), true); // a dialog closed
 
 // Typed input: Enter in the scan field.
@@ -110,9 +117,17 @@ async function postToPanel(url, body) {
     return;
   }
   const target = document.querySelector("#sale-panel");
+  const keep = selectedLine();
   target.innerHTML = await res.text();
   if (window.htmx) window.htmx.process(target);
+  selectLine(keep); // an action on a line keeps that line chosen
   autofocusIn(target);
+}
+
+function selectLine(id) {
+  const rows = [...document.querySelectorAll("[data-line-id]")];
+  if (!id || !rows.some((r) => r.dataset.lineId === id)) return;
+  rows.forEach((r) => r.classList.toggle("selected", r.dataset.lineId === id));
 }
 
 function autofocusIn(el) {
@@ -225,6 +240,7 @@ if (root?.dataset.socket) {
             el.classList.toggle("hidden", msg.event === "closed");
             el.textContent = msg.event === "closed" ? "Drawer closed" : "Drawer open";
           }
+          if (msg.event === "opened") setPill("[data-drawer-kick]", "Drawer: opened", "ok");
           break;
         }
         case "terminal.sync":

@@ -1,0 +1,195 @@
+"""The cashier's day in headless Chromium, against the live store node with its device runtime:
+log in, open a shift, ring a sale by wedge scan, serial scan (pty scanner), search, a weighed item
+and a discount, attach a member, pay split card + cash, see the receipt preview and the drawer
+kick, return one line, close the shift and check the Z report on screen."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from hardware.simulators import VirtualSerialScanner, reset_virtual_printers
+from retail.catalog.models import Unit
+from retail.sales.models import Sale
+from retail.staff.models import Role
+from store_node.devices.models import DrawerKick, PrintJob
+from tests.factories import ean13, make_member, make_product, make_terminal, make_user
+
+pytestmark = pytest.mark.browser
+
+MILK = "4006381333931"
+BREAD = ean13("400000000001")
+BANANAS_750G = ean13("210123400750")
+
+
+@pytest.fixture
+def lane(store, settings, tmp_path, till_server):
+    """Lane T01 with a pty serial scanner and a virtual printer, served by the device runtime."""
+    from store_node.devices.runtime import DeviceRuntime
+
+    settings.PRICES_INCLUDE_TAX = True
+    settings.CASH_ROUNDING_INCREMENT = "0.05"
+    for name in ("PRINT_POLL_SECONDS", "PRINT_BACKOFF_SECONDS", "DRAWER_POLL_SECONDS"):
+        setattr(settings, name, 0.05)
+    scanner = VirtualSerialScanner(tmp_path)
+    terminal = make_terminal(
+        store, "T01", printer_address="virtual://ui-lane", scanner_address=scanner.address()
+    )
+    make_user(Role.CASHIER, store, pin="1111", username="c101", first_name="Cara")
+    make_user(Role.SUPERVISOR, store, pin="2222", username="s101")
+    make_product("1.99", name="Whole Milk 1 l", barcode=MILK, sku="100001")
+    make_product("3.50", name="Rye Bread 500 g", tax="RED", rate="0.07", sku="100002", barcode=BREAD)
+    make_product("1.99", name="Bananas", unit=Unit.KG, tax="RED", rate="0.07", sku="100003", barcode="01234")
+    make_member(card_barcode="MBR100001", first_name="Anna", last_name="Berg", points_balance=120)
+    runtime = DeviceRuntime(loop=till_server.loop, store_code=store.code, devices_dir=tmp_path / "devices")
+    runtime.start()
+    yield terminal, scanner
+    runtime.stop()
+    scanner.close()
+    reset_virtual_printers()
+
+
+def _rows(page):
+    return page.get_by_test_id("line")
+
+
+def test_cashier_rings_pays_returns_and_closes_the_shift(ui, lane):
+    page = ui.page
+    terminal, scanner = lane
+
+    # log in with the PIN
+    page.goto(f"{ui.url}/t/{terminal.id}/")
+    page.fill("#username", "c101")
+    page.click("[data-pinpad] [data-key='1']")
+    page.keyboard.type("111")  # the PIN pad put the focus in the PIN field
+    ui.shot("01-login")
+    page.keyboard.press("Enter")
+
+    # open the shift with a float of 100.00
+    page.fill("#opening_float", "100.00")
+    page.keyboard.press("F10")
+    scan = page.locator("[data-scan-field]")
+    expect(scan).to_be_focused()
+    expect(page.get_by_test_id("link-state")).to_have_text("Till link: ok")
+
+    # keyboard-wedge scan (fast keys + Enter)
+    page.keyboard.type(MILK + "\n", delay=0)
+    expect(_rows(page)).to_have_count(1)
+    expect(_rows(page).nth(0)).to_contain_text("Whole Milk 1 l")
+
+    # the multiplier: typed by a person into the quantity field, then a wedge scan, which must not land there
+    page.keyboard.press("F4")
+    page.keyboard.type("2", delay=120)
+    page.keyboard.type(BREAD + "\n", delay=0)
+    expect(_rows(page)).to_have_count(2)
+    expect(_rows(page).nth(1)).to_contain_text("Rye Bread 500 g")
+    expect(_rows(page).nth(1)).to_contain_text("7.00")
+    expect(page.locator("[data-qty-field]")).to_have_value("")
+
+    # serial scan from the pty scanner, through the device runtime and the terminal's WebSocket
+    scanner.scan(MILK)
+    expect(_rows(page)).to_have_count(3)
+    expect(_rows(page).nth(2)).to_contain_text("Whole Milk 1 l")
+
+    # search by name, typed like a person, picked with Alt+1
+    page.keyboard.type("bananas", delay=60)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("search-results")).to_contain_text("Bananas")
+    page.keyboard.press("Alt+1")
+    expect(page.get_by_test_id("weigh")).to_be_visible()
+    page.keyboard.type("0.5", delay=60)
+    page.keyboard.press("Enter")
+    expect(_rows(page)).to_have_count(4)
+    expect(_rows(page).nth(3)).to_contain_text("0.5")
+
+    # a weighed item from its scale label
+    page.keyboard.type(BANANAS_750G + "\n", delay=0)
+    expect(_rows(page)).to_have_count(5)
+    expect(_rows(page).nth(4)).to_contain_text("0.75")
+
+    # 10 % off the bread: arrow up to it, F6
+    for _ in range(3):
+        page.keyboard.press("ArrowUp")
+    expect(_rows(page).nth(1)).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("F6")
+    page.keyboard.type("10", delay=60)
+    page.keyboard.press("Enter")
+    expect(_rows(page).nth(1)).to_contain_text("6.30")
+
+    # void the third line with a supervisor's PIN in place
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("F8")
+    page.fill("#action-username", "s101")
+    page.fill("#action-pin", "2222")
+    page.keyboard.press("Enter")
+    expect(_rows(page).nth(2)).to_have_class(re.compile(r"\bvoided\b"))
+
+    # the member's card
+    page.keyboard.type("MBR100001\n", delay=0)
+    expect(page.get_by_test_id("member")).to_contain_text("Anna Berg")
+    # an unknown barcode: a clear message, the sale intact
+    page.keyboard.type(ean13("400000000009") + "\n", delay=0)
+    expect(page.get_by_test_id("message")).to_contain_text("No product with barcode")
+    expect(_rows(page)).to_have_count(5)
+    sale = Sale.objects.get(status="open")
+    total = sale.total
+    expect(page.get_by_test_id("total")).to_have_text(f"{total}")
+    ui.shot("02-sale")
+    page.keyboard.press("F1")
+    expect(page.locator("#help")).to_contain_text("Void the selected line (supervisor)")
+    ui.shot("03-help")
+    page.keyboard.press("Escape")
+
+    # pay: 5.00 by card, the rest in cash (exact amount, F5)
+    page.keyboard.press("End")
+    expect(page.get_by_test_id("total")).to_have_text(f"{total}")
+    page.fill("#card-amount", "5.00")
+    page.fill("#card-ref", "A1B2C3")
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id("non-cash-paid")).to_have_text("5.00")
+    ui.shot("04-tender")
+    page.keyboard.press("F5")
+
+    # the receipt: change, preview, drawer kicked by the device runtime, receipt printed
+    expect(page.get_by_test_id("change-due")).to_have_text("0.00")
+    sale.refresh_from_db()
+    assert sale.status == "completed"
+    expect(page.get_by_test_id("receipt-preview")).to_contain_text(sale.receipt_number)
+    # the kick is done before or after this page loaded: the page or the WebSocket says so
+    expect(page.get_by_test_id("drawer-kick")).to_have_text("Drawer: opened")
+    page.wait_for_function("document.querySelector('[data-printer-state]').textContent.includes('ready')")
+    ui.shot("05-receipt")
+    assert DrawerKick.objects.get(reason="sale").status == "done"
+    assert PrintJob.objects.get(kind="receipt").status == "printed"
+
+    # return one milk by scanning the receipt's barcode on the sale screen
+    page.keyboard.press("F2")
+    expect(scan).to_be_focused()
+    page.keyboard.type(sale.receipt_number + "\n", delay=0)
+    expect(page.get_by_test_id("return-line")).to_have_count(4)  # not the voided line
+    page.get_by_label("Return how many Whole Milk 1 l").first.fill("1")
+    page.select_option("#refund_to", "cash")
+    ui.shot("06-return")
+    page.keyboard.press("F10")
+    expect(page.get_by_test_id("refund")).to_contain_text("-1.99")
+
+    # close the shift with the cash count, and read the Z report
+    page.keyboard.press("F2")
+    expect(scan).to_be_focused()
+    page.keyboard.press("Alt+Z")
+    cash_in = Decimal(Sale.objects.get(pk=sale.id).tenders.get(kind="cash").amount)
+    page.get_by_label("How many 100.00").fill("1")
+    page.get_by_label("How many 5.00").fill("1")
+    page.keyboard.press("F10")
+    report = page.get_by_test_id("report")
+    expect(report).to_contain_text("Z report")
+    expect(page.get_by_test_id("sales-count")).to_have_text("1")
+    expect(page.get_by_test_id("sales-total")).to_have_text(f"{total}")
+    expect(page.get_by_test_id("returns-total")).to_have_text("-1.99")
+    expect(page.get_by_test_id("tender-card")).to_have_text("5.00")
+    expected = Decimal("100.00") + cash_in - Decimal("2.00")
+    expect(page.get_by_test_id("expected-cash")).to_have_text(f"{expected}")
+    expect(page.get_by_test_id("counted-cash")).to_have_text("105.00")
+    expect(page.get_by_test_id("over-short")).to_have_text(f"{Decimal('105.00') - expected}")
+    ui.shot("07-z-report")
