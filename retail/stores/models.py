@@ -1,6 +1,7 @@
 from django.db import models
 
 from retail.fields import IdField
+from retail.stores.validators import validate_printer_address, validate_scanner_address
 
 
 class Store(models.Model):
@@ -31,11 +32,13 @@ class Terminal(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals")
     code = models.CharField(max_length=8, help_text="Lane code within the store, such as T02.")
     name = models.CharField(max_length=80, blank=True)
-    printer_address = models.CharField(max_length=200, default="virtual://", blank=True)
+    printer_address = models.CharField(
+        max_length=200, default="virtual://", blank=True, validators=[validate_printer_address]
+    )
     printer_profile = models.CharField(max_length=40, default="TM-T88V")
     paper_width_mm = models.PositiveSmallIntegerField(choices=[(58, "58 mm"), (80, "80 mm")], default=80)
     drawer_pin = models.PositiveSmallIntegerField(choices=[(2, "pin 2"), (5, "pin 5")], default=2)
-    scanner_address = models.CharField(max_length=200, blank=True)
+    scanner_address = models.CharField(max_length=200, blank=True, validators=[validate_scanner_address])
     active = models.BooleanField(default=True)
 
     class Meta:

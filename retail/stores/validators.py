@@ -1,4 +1,6 @@
-"""Device address checks for forms: the message is hardware.addresses' own, naming the bad part."""
+"""Device address checks for terminals (model field validators, so every admin and form uses them).
+
+The message is hardware.addresses' own, naming the bad part; see docs/hardware.md."""
 
 from __future__ import annotations
 

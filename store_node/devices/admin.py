@@ -10,7 +10,6 @@ from retail.api_errors import DomainError
 from retail.stores.models import Terminal
 from store_node.devices.models import DrawerKick, PrintJob
 from store_node.devices.print_queue import print_job_reprint
-from store_node.devices.validators import validate_printer_address, validate_scanner_address
 
 
 class TerminalDevicesForm(forms.ModelForm):
@@ -26,19 +25,20 @@ class TerminalDevicesForm(forms.ModelForm):
             "active",
         ]
 
+    # The model's validators (retail/stores/validators.py) check the addresses; spaces typed or
+    # pasted around an address are not an error.
     def clean_printer_address(self):
-        value = self.cleaned_data["printer_address"].strip()
-        validate_printer_address(value)
-        return value
+        return self.cleaned_data["printer_address"].strip()
 
     def clean_scanner_address(self):
-        value = self.cleaned_data["scanner_address"].strip()
-        validate_scanner_address(value)
-        return value
+        return self.cleaned_data["scanner_address"].strip()
 
 
 @admin.register(Terminal)
 class TerminalAdmin(admin.ModelAdmin):
+    """Head office owns lanes (its `terminal.updated` events set these fields); a change made here is
+    this node's on-site override until head office next changes the lane."""
+
     form = TerminalDevicesForm
     list_display = ["label", "name", "printer_address", "scanner_address", "active"]
     list_select_related = ["store"]
