@@ -59,7 +59,9 @@ class Command(BaseCommand):
                     return
                 state["started"] = True
             loop = asyncio.get_event_loop()
-            threading.Thread(target=start_workers, args=(loop,), name="runstore start", daemon=True).start()
+            starter = threading.Thread(target=start_workers, args=(loop,), name="runstore start", daemon=True)
+            state["starter"] = starter
+            starter.start()
 
         server = Server(
             application=get_default_application(),
@@ -74,6 +76,8 @@ class Command(BaseCommand):
             server.run()
         finally:
             log.info("stopping")
+            if state.get("starter") is not None:
+                state["starter"].join(30)  # a signal during start-up: stop what it started
             if state["runtime"] is not None:
                 state["runtime"].stop()
             if state["sync"] is not None:
