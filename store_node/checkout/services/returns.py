@@ -198,7 +198,7 @@ def sale_return(
             items = _refund_without_receipt(lines, terminal.store_id)
         total = money_sum(i[4] for i in items)
         tax_total = money_sum(i[5] for i in items)
-        if total <= 0:
+        if total < 0:  # zero is fine: a free item comes back to the shelf without money
             raise DomainError("Nothing to refund on these lines", code="nothing_to_refund")
 
         refund_tenders: list[tuple[str, Decimal, str, int]] = []
