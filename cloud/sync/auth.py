@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -42,3 +43,13 @@ class StoreCredentialAuthentication(BaseAuthentication):
 class IsEnrolledStore(BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.user, StorePrincipal)
+
+
+class StoreCredentialScheme(OpenApiAuthenticationExtension):
+    """Documents the store credential in the OpenAPI schema (security scheme ``storeCredential``)."""
+
+    target_class = "cloud.sync.auth.StoreCredentialAuthentication"
+    name = "storeCredential"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "<key_id>.<secret>"}
