@@ -89,6 +89,10 @@ def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:
     return sale, lines, tenders
 
 
+def sale_tenders(*, sale) -> list[Tender]:
+    return list(Tender.objects.filter(sale=sale).order_by("created_at"))
+
+
 def sales_suspended(*, store_id) -> list[Sale]:
     return list(
         Sale.objects.filter(store_id=store_id, status=SaleStatus.SUSPENDED)

@@ -40,6 +40,9 @@ WSGI_APPLICATION = None
 DATABASES = {
     "default": sqlite_database(env.str("STORE_DB_PATH", default=str(VAR_DIR / f"store-{STORE_CODE}.sqlite3")))
 }
+# Keep the SQLite connection between requests (the ASGI handler runs sync views on one thread):
+# reconnecting would re-run the WAL pragmas on every scan at the till.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("STORE_DB_CONN_MAX_AGE", default=600)
 # The store serves one site on a LAN: one process, the in-memory channel layer is enough.
 CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "store"}}

@@ -14,8 +14,14 @@ from rest_framework.views import APIView
 from retail.api_errors import NotFound
 from retail.stores.models import Terminal
 from store_node.checkout.api.auth import TerminalApi
-from store_node.checkout.api.serializers import ApprovalSerializer, MemberBrief, SaleOutput, sale_data
-from store_node.checkout.selectors import points_redeemable, product_search, sales_suspended
+from store_node.checkout.api.serializers import (
+    ApprovalSerializer,
+    MemberBrief,
+    SaleOutput,
+    sale_data,
+    sale_json,
+)
+from store_node.checkout.selectors import points_redeemable, product_search, sale_tenders, sales_suspended
 from store_node.checkout.services import members as member_services
 from store_node.checkout.services import sales as sale_services
 from store_node.checkout.services import shifts as shift_services
@@ -291,10 +297,14 @@ class SaleAddLineApi(TerminalApi):
     def post(self, request, sale_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sale_services.sale_add_line(
+        line = sale_services.sale_add_line(
             sale_id=sale_id, terminal=self.terminal, cashier=self.cashier, **data.validated_data
         )
-        return _sale(sale_id, status.HTTP_201_CREATED)
+        # The hot path of the till: render from the rows the service just priced, no re-read.
+        sale = line.sale
+        return Response(
+            sale_json(sale, sale.lines_cache, sale_tenders(sale=sale)), status=status.HTTP_201_CREATED
+        )
 
 
 class DiscountInput(serializers.Serializer):
@@ -457,13 +467,13 @@ class SaleCompleteApi(TerminalApi):
     def post(self, request, sale_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tender_services.sale_complete(
+        sale = tender_services.sale_complete(
             sale_id=sale_id,
             terminal=self.terminal,
             cashier=self.cashier,
             tenders=data.validated_data["tenders"],
         )
-        return _sale(sale_id)
+        return Response(sale_json(sale, sale.lines_cache, sale.tenders_cache))
 
 
 # ---------------------------------------------------------------------------------------------

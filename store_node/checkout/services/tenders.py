@@ -186,12 +186,12 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         basket = sale_basket(lines=lines, discount=discounts[0] if discounts else None)
         sale.subtotal, sale.discount_total = basket.subtotal, basket.discount_total
         sale.tax_total, sale.total = basket.tax_total, basket.total
+        repriced = []  # normally none: every change already stored the repriced amounts
         for line, result in zip(lines, basket.lines, strict=True):
-            line.line_discount, line.sale_discount_share, line.line_total = (
-                result.line_discount,
-                result.sale_discount,
-                result.total,
-            )
+            amounts = (result.line_discount, result.sale_discount, result.total)
+            if (line.line_discount, line.sale_discount_share, line.line_total) != amounts:
+                line.line_discount, line.sale_discount_share, line.line_total = amounts
+                repriced.append(line)
         tender_rows = list(Tender.objects.filter(sale=sale).order_by("created_at"))
         settlement = _settle(sale, tender_rows)
         points_tendered = sum(t.points for t in tender_rows if t.approved and t.kind == TenderKind.POINTS)
@@ -222,7 +222,8 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         )
         if not updated:
             raise DomainError("The sale was completed or changed meanwhile", code="sale_not_open")
-        SaleLine.objects.bulk_update(lines, ["line_discount", "sale_discount_share", "line_total"])
+        if repriced:
+            SaleLine.objects.bulk_update(repriced, ["line_discount", "sale_discount_share", "line_total"])
         for d in discounts:
             d.amount = basket.sale_discount
             d.save(update_fields=["amount"])
@@ -298,4 +299,5 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         )
         if any(t.kind == TenderKind.CASH and t.approved for t in tender_rows):
             drawer_kick_request(terminal=terminal, reason="sale")
+    sale.lines_cache, sale.tenders_cache, sale.member = lines, tender_rows, member
     return sale
