@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -14,8 +15,6 @@ from cloud.api.models import ApiKey
 from cloud.api.services import secret_hash
 from retail.catalog.models import Price, Product
 from retail.members.models import Member, PointsEntry
-from retail.stock.models import StockLevel
-from retail.stores.models import Store
 
 # Below this many units a store shows "low" rather than "in stock" (the shop says "only a few left").
 LOW_STOCK = Decimal("3")
@@ -66,35 +65,48 @@ class StoreAvailability:
     status: str  # in_stock | low | out
 
 
+_AVAILABILITY_SQL = """
+SELECT s.code, s.name,
+  CAST((SELECT l.on_hand FROM stock_stocklevel l WHERE l.store_id = s.id AND l.product_id = %s) AS TEXT),
+  CAST((SELECT p.amount FROM catalog_price p
+        WHERE p.store_id = s.id AND p.product_id = %s AND p.effective_from <= %s
+        ORDER BY p.effective_from DESC LIMIT 1) AS TEXT),
+  CAST((SELECT p.amount FROM catalog_price p
+        WHERE p.store_id IS NULL AND p.product_id = %s AND p.effective_from <= %s
+        ORDER BY p.effective_from DESC LIMIT 1) AS TEXT)
+FROM stores_store s
+WHERE s.active {codes}
+ORDER BY s.code
+"""
+
+
 def product_availability(
     *, product: Product, store_codes: list[str] | None = None
 ) -> list[StoreAvailability]:
-    """Price and stock of one product in every active store (or those named): three queries.
+    """Price and stock of one product in every active store (or those named): one statement.
 
-    The price is the store's own price if it has one in effect, else the chain-wide price.
+    The price is the store's own price if it has one in effect, else the chain-wide price. This is
+    the web shop's hottest call (p99 target 20 ms), so it is one hand-written SELECT rather than
+    three ORM queries: ORM query building cost more than the queries themselves.
     """
-    now = timezone.now()
-    stores = Store.objects.filter(active=True).order_by("code").values_list("id", "code", "name")
+    pid = Product._meta.pk.get_db_prep_value(product.id, connection)
+    now = Price._meta.get_field("effective_from").get_db_prep_value(timezone.now(), connection)
+    codes = ""
+    params: list = [pid, pid, now, pid, now]
     if store_codes:
-        stores = stores.filter(code__in=store_codes)
-    stores = list(stores)
-    prices: dict = {}
-    for store_id, amount in (
-        Price.objects.filter(product=product, effective_from__lte=now)
-        .order_by("store_id", "-effective_from")
-        .values_list("store_id", "amount")
-    ):
-        prices.setdefault(store_id, amount)
-    levels = dict(
-        StockLevel.objects.filter(product=product, store_id__in=[s[0] for s in stores]).values_list(
-            "store_id", "on_hand"
-        )
-    )
+        codes = "AND s.code IN (" + ", ".join(["%s"] * len(store_codes)) + ")"
+        params += list(store_codes)
+    with connection.cursor() as cursor:
+        cursor.execute(_AVAILABILITY_SQL.format(codes=codes), params)
+        rows = cursor.fetchall()
     result = []
-    for store_id, code, name in stores:
-        on_hand = levels.get(store_id, Decimal(0))
+    for code, name, on_hand, own, chain in rows:
+        on_hand = Decimal(on_hand) if on_hand is not None else Decimal(0)
+        price = own if own is not None else chain
         status = "out" if on_hand <= 0 else "low" if on_hand < LOW_STOCK else "in_stock"
-        result.append(StoreAvailability(code, name, prices.get(store_id, prices.get(None)), on_hand, status))
+        result.append(
+            StoreAvailability(code, name, None if price is None else Decimal(price), on_hand, status)
+        )
     return result
 
 

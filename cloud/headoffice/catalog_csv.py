@@ -241,19 +241,22 @@ def _apply_products(parsed, existing, owners, report: ImportReport, progress: Pr
             "code", "product_id"
         ):
             codes.setdefault(product_id, []).append(code)
+        steps = len(touched) + len(prices)
         for done, (_, product) in enumerate(touched, start=1):
             if product.id in dirty:
                 event_append(
                     type="product.updated", payload=product_payload(product, codes.get(product.id, []))
                 )
             if done % PROGRESS_EVERY == 0:
-                progress("apply", done, len(touched))
-        for price in prices:
+                progress("apply", done, steps)
+        for done, price in enumerate(prices, start=len(touched) + 1):
             event_append(type="price.set", payload=_price_payload(price))
+            if done % PROGRESS_EVERY == 0:
+                progress("apply", done, steps)
         affected = dirty | {p.product_id for p in prices}
         report.changed = len(affected) - report.created
         report.unchanged = len(touched) - len(affected)
-        progress("apply", len(touched), len(touched))
+        progress("apply", steps, steps)
 
 
 def _price_payload(price: Price) -> dict:

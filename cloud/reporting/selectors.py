@@ -10,7 +10,13 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from cloud.reporting.models import DailyChainProductSales, DailyProductSales, DailyStoreSales, DailyTender
+from cloud.reporting.models import (
+    DailyChainProductSales,
+    DailyProductSales,
+    DailyStoreSales,
+    DailyTender,
+    MonthlyChainProductSales,
+)
 from retail.catalog.models import Product
 from retail.stores.models import Store
 
@@ -89,16 +95,7 @@ def dashboard_figures(
         .annotate(amount=Sum("amount"), count=Sum("count"))
         .order_by("-amount")
     )
-    products = (
-        DailyChainProductSales.objects.filter(**span)
-        if store_ids is None
-        else DailyProductSales.objects.filter(**span, **scope)
-    )
-    top_rows = list(
-        products.values("product_id")
-        .annotate(total=Sum("total"), quantity=Sum("quantity"))
-        .order_by("-total")[:top]
-    )
+    top_rows = _top_products(date_from=date_from, date_to=date_to, store_ids=store_ids, top=top)
     names = dict(Product.objects.filter(id__in=[r["product_id"] for r in top_rows]).values_list("id", "name"))
     totals = {key: sum((row[key] or 0) for row in by_day) for key in sums}
 
@@ -149,11 +146,43 @@ def dashboard_figures(
                 "product_id": str(r["product_id"]),
                 "name": names.get(r["product_id"], "?"),
                 "total": _money(r["total"]),
-                "quantity": str(r["quantity"]),
+                "quantity": str(Decimal(r["quantity"] or 0).quantize(Decimal("0.001"))),
             }
             for r in top_rows
         ],
     }
+
+
+def _top_products(*, date_from: date, date_to: date, store_ids, top: int) -> list[dict]:
+    """Best sellers by revenue. Chain-wide, whole months come from the monthly rollup, the days
+    before and after them from the daily one: a year is ~12 rows per product, not 365."""
+    sums = {"total": Sum("total"), "quantity": Sum("quantity")}
+    if store_ids is not None:
+        rows = (
+            DailyProductSales.objects.filter(store_id__in=store_ids, day__gte=date_from, day__lte=date_to)
+            .values("product_id")
+            .annotate(**sums)
+            .order_by("-total")[:top]
+        )
+        return list(rows)
+    first_month = (
+        date_from if date_from.day == 1 else (date_from.replace(day=1) + timedelta(days=32)).replace(day=1)
+    )
+    after_months = (date_to + timedelta(days=1)).replace(day=1)  # months before this one are complete
+    totals: dict = {}
+    parts = []
+    if first_month < after_months:
+        parts.append(MonthlyChainProductSales.objects.filter(month__gte=first_month, month__lt=after_months))
+        parts.append(DailyChainProductSales.objects.filter(day__gte=date_from, day__lt=first_month))
+        parts.append(DailyChainProductSales.objects.filter(day__gte=after_months, day__lte=date_to))
+    else:
+        parts.append(DailyChainProductSales.objects.filter(day__gte=date_from, day__lte=date_to))
+    for part in parts:
+        for row in part.values("product_id").annotate(**sums).values_list("product_id", "total", "quantity"):
+            old = totals.get(row[0], (ZERO, ZERO))
+            totals[row[0]] = (old[0] + row[1], old[1] + row[2])
+    ranked = sorted(totals.items(), key=lambda item: (-item[1][0], str(item[0])))[:top]
+    return [{"product_id": pid, "total": total, "quantity": quantity} for pid, (total, quantity) in ranked]
 
 
 def default_span(*, today: date | None = None, days: int = 30) -> tuple[date, date]:

@@ -16,6 +16,7 @@ from cloud.reporting.models import (
     DailyProductSales,
     DailyStoreSales,
     DailyTender,
+    MonthlyChainProductSales,
     RolledUpSale,
 )
 from retail.sales.models import Sale, SaleKind, SaleStatus
@@ -101,6 +102,11 @@ def sales_rollup_record(*, sale: Sale, channel: str = Channel.STORE) -> bool:
             _add(
                 DailyChainProductSales,
                 {"day": day, "product_id": product_id},
+                {"quantity": quantity, "total": line_total},
+            )
+            _add(
+                MonthlyChainProductSales,
+                {"month": day.replace(day=1), "product_id": product_id},
                 {"quantity": quantity, "total": line_total},
             )
         live_notify(store_id=sale.store_id, day=day)

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from cloud.api.views import ProductAvailabilityApi
 from retail.catalog.models import Price
 from retail.stock.services import stock_move
 from tests.factories import make_product, make_store
@@ -60,8 +61,8 @@ def test_availability_gives_each_stores_price_and_stock(api, django_assert_num_q
     stock_move(store_id=s1.id, product_id=product.id, kind="receipt", quantity=Decimal("10"))
     stock_move(store_id=s2.id, product_id=product.id, kind="receipt", quantity=Decimal("2"))
 
-    # when the shop asks (key, product, stores, prices, levels)
-    with django_assert_num_queries(5):
+    # when the shop asks (key, product, then every store's stock and prices in one statement)
+    with django_assert_num_queries(3):
         response = api.get("/api/v1/products/3001/availability")
 
     # then
@@ -80,5 +81,7 @@ def test_availability_gives_each_stores_price_and_stock(api, django_assert_num_q
             },
         ],
     }
+    store_fields = set(ProductAvailabilityApi.OutputSerializer.StoreSerializer().fields)
+    assert all(set(s) == store_fields for s in response.json()["stores"])
     only = api.get("/api/v1/products/3001/availability?store=S02,S03").json()
     assert [s["store"] for s in only["stores"]] == ["S02", "S03"]

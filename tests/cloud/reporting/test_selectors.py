@@ -74,3 +74,27 @@ def test_a_store_not_heard_from_recently_is_provisional():
     StoreSyncState.objects.create(store=stale, last_contact_at=now - timedelta(hours=2))
     result = {s.code: (s.age_seconds, s.provisional) for s in store_freshness(now=now)}
     assert result == {"S01": (30, False), "S02": (7200, True), "S03": (None, True)}
+
+
+def test_top_products_over_months_add_whole_months_and_the_days_around_them():
+    # given sales of one product on Feb 20, Mar 5 and Apr 5 and of another only on Apr 20
+    store = make_store(time_zone="UTC")
+    apple, pear = make_product(name="Apple"), make_product(name="Pear")
+    for month, day in ((2, 20), (3, 5), (4, 5)):
+        sale = make_completed_sale(
+            store, lines=[(apple, "1", "2.00")], completed_at=datetime(2026, month, day, 12, tzinfo=UTC)
+        )
+        sales_rollup_record(sale=sale)
+    sale = make_completed_sale(
+        store, lines=[(pear, "1", "9.00")], completed_at=datetime(2026, 4, 20, tzinfo=UTC)
+    )
+    sales_rollup_record(sale=sale)
+
+    # when the span is Feb 15 - Apr 10 (part of Feb, all of March, part of April)
+    figures = dashboard_figures(date_from=date(2026, 2, 15), date_to=date(2026, 4, 10))
+
+    # then all three apple sales count and the pear after the span does not
+    assert [(p["name"], p["total"], p["quantity"]) for p in figures["top_products"]] == [
+        ("Apple", "6.00", "3.000")
+    ]
+    assert figures["totals"]["total"] == "6.00"
