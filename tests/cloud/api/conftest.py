@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from cloud.api.services import api_key_create
@@ -7,7 +6,6 @@ from cloud.api.services import api_key_create
 
 @pytest.fixture
 def api_key(db):
-    cache.clear()
     return api_key_create(name="Web shop", rate_limit_per_minute=1000)
 
 
