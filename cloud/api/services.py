@@ -31,6 +31,9 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+    from cloud.api.selectors import api_key_forget  # selectors import this module's hash
+
+    api_key_forget(prefix=api_key.prefix)
     return api_key
 
 

@@ -61,8 +61,8 @@ def test_availability_gives_each_stores_price_and_stock(api, django_assert_num_q
     stock_move(store_id=s1.id, product_id=product.id, kind="receipt", quantity=Decimal("10"))
     stock_move(store_id=s2.id, product_id=product.id, kind="receipt", quantity=Decimal("2"))
 
-    # when the shop asks (key, product, then every store's stock and prices in one statement)
-    with django_assert_num_queries(3):
+    # when the shop asks (its key, then the product with every store's stock and prices in one statement)
+    with django_assert_num_queries(2):
         response = api.get("/api/v1/products/3001/availability")
 
     # then
