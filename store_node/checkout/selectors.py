@@ -14,6 +14,7 @@ from retail.sales.models import Sale, SaleLine, SaleStatus, Tender
 from store_node.checkout.models import TerminalSession
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+SEARCH_CANDIDATES = 300
 
 
 def terminal_session_get(*, token: str) -> TerminalSession | None:
@@ -33,27 +34,29 @@ def product_search(*, query: str, limit: int = 20) -> list[dict]:
     back to ``icontains``.
     """
     words = _WORD.findall(query or "")[:6]
+    if any(len(w) > 1 for w in words):  # one letter matches everything and has no prefix index
+        words = [w for w in words if len(w) > 1]
     if not words:
         return []
     if connection.vendor == "sqlite":
+        # No ORDER BY rank: bm25 over thousands of prefix hits costs milliseconds, the first hits in
+        # index order cost microseconds. Take a few hundred, rank those: names starting with the
+        # first word first, then shorter names (the cashier types more letters to narrow down).
         match = " ".join(f'"{w}"*' for w in words)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT p.id, p.sku, p.name, p.unit, p.tax_class_id FROM checkout_product_fts f "
                 "JOIN catalog_product p ON p.rowid = f.rowid "
-                "WHERE checkout_product_fts MATCH %s AND p.active ORDER BY f.rank LIMIT %s",
-                [match, limit],
+                "WHERE checkout_product_fts MATCH %s AND p.active LIMIT %s",
+                [match, SEARCH_CANDIDATES],
             )
             rows = cursor.fetchall()
+        first = words[0].casefold()
+        rows.sort(key=lambda r: (not r[2].casefold().startswith(first), len(r[2]), r[2]))
+        to_uuid = Product._meta.pk.to_python
         return [
-            {
-                "id": Product._meta.pk.to_python(r[0]),
-                "sku": r[1],
-                "name": r[2],
-                "unit": r[3],
-                "tax_class": r[4],
-            }
-            for r in rows
+            {"id": to_uuid(r[0]), "sku": r[1], "name": r[2], "unit": r[3], "tax_class": r[4]}
+            for r in rows[:limit]
         ]
     qs = Product.objects.filter(active=True)
     for w in words:
