@@ -71,7 +71,11 @@ class TerminalLoginApi(APIView):
         )
         if terminal is None:
             try:
-                terminal = Terminal.objects.select_related("store").filter(pk=code).first()
+                terminal = (
+                    Terminal.objects.select_related("store")
+                    .filter(store__code=settings.STORE_CODE, pk=code)
+                    .first()
+                )
             except Exception:  # not a UUID
                 terminal = None
         if terminal is None:

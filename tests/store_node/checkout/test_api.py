@@ -1,6 +1,8 @@
 """API behaviour that services tests do not show: authentication, error shapes, rendering."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from store_node.checkout.api.serializers import SaleOutput, sale_json
 from store_node.checkout.selectors import sale_detail
@@ -80,3 +82,51 @@ def test_whole_flow_over_the_api_suspend_resume_return_close(api, goods):
     assert x.status_code == 200 and x.json()["net_sales"] == "0.00"
     assert close.status_code == 200 and close.json()["over_short"] == "0.00"
     assert api.post("sales").json()["code"] == "no_open_shift"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "scan",
+                "sku",
+                "product_id",
+                "quantity",
+                "weight",
+                "kind",
+                "value",
+                "tendered",
+                "amount",
+                "points",
+                "reference",
+                "approved",
+                "query",
+                "tenders",
+            ]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**6), 10**6),
+            st.text(max_size=30),
+            st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+            st.lists(
+                st.dictionaries(st.sampled_from(["kind", "tendered", "amount"]), st.text(max_size=8)),
+                max_size=2,
+            ),
+        ),
+        max_size=5,
+    ),
+    path=st.sampled_from(["lines", "discount", "tenders", "member", "complete", "cancel", "suspend"]),
+)
+def test_no_input_ever_gets_a_500(api, goods, body, path):
+    from retail.sales.models import Sale
+
+    Sale.objects.filter(status__in=["open", "suspended"]).update(status="cancelled")
+    sale = api.post("sales").json()
+    api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
+    response = api.post(f"sales/{sale['id']}/{path}", body)
+    assert response.status_code < 500, response.content
+    if response.status_code >= 400:
+        assert set(response.json()) >= {"detail", "code"}
