@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 # The cloud checked every relayed event's clock at ingest; a store trusts the feed's stamps even if
 # its own wall clock is wrong (an hour-slow till must still converge).
 _TRUST_FEED_SKEW_MS = 1 << 62
+# A store sends smaller batches than the protocol allows (2,000): a sale is five events and some
+# twenty rows at the cloud, and a batch must commit well within the request timeout.
+PUSH_BATCH_EVENTS = 500
+PUSH_TIMEOUT_S = 120.0
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -99,7 +103,7 @@ def local_head_seq() -> int:
 def _push_batch(after: int) -> list[dict]:
     batch, size = [], 0
     events = Event.objects.filter(origin=node_origin(), seq__gt=after).order_by("seq")
-    for event in events[:MAX_BATCH_EVENTS].iterator(chunk_size=500):
+    for event in events[:PUSH_BATCH_EVENTS].iterator(chunk_size=500):
         wire = envelope_of_event(event).as_wire()
         size += len(dumps(wire))
         if batch and size > MAX_BATCH_BYTES // 2:  # half the bound: the envelope adds little, keep margin
@@ -263,7 +267,9 @@ class SyncSummary:
 _cycle_lock = threading.Lock()
 
 
-def sync_once(*, progress: Progress | None = None, timeout: float = 30.0, transport=None) -> SyncSummary:
+def sync_once(
+    *, progress: Progress | None = None, timeout: float = PUSH_TIMEOUT_S, transport=None
+) -> SyncSummary:
     """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
     and the cloud had nothing more for us at the end."""
     summary = SyncSummary()

@@ -71,7 +71,7 @@ class SyncWorker:
             self.wake.clear()
             close_old_connections()
             try:
-                summary = sync_once(timeout=30.0)
+                summary = sync_once()
                 ok = not summary.error
                 if summary.error:
                     log.warning("sync failed: %s", summary.error)
