@@ -4,6 +4,7 @@ from store_node.checkout.api import views as v
 
 urlpatterns = [
     path("terminal/login", v.TerminalLoginApi.as_view(), name="checkout-login"),
+    path("terminal/unlock", v.StaffPinUnlockApi.as_view(), name="checkout-unlock"),
     path("terminal/logout", v.TerminalLogoutApi.as_view(), name="checkout-logout"),
     path("shifts/open", v.ShiftOpenApi.as_view(), name="checkout-shift-open"),
     path("shifts/current", v.ShiftCurrentApi.as_view(), name="checkout-shift-current"),

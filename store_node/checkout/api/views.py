@@ -27,7 +27,7 @@ from store_node.checkout.services import sales as sale_services
 from store_node.checkout.services import shifts as shift_services
 from store_node.checkout.services import tenders as tender_services
 from store_node.checkout.services.returns import original_sale_for, returnable_lines, sale_return
-from store_node.checkout.services.terminal_login import terminal_login, terminal_logout
+from store_node.checkout.services.terminal_login import staff_pin_unlock, terminal_login, terminal_logout
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -91,6 +91,39 @@ class TerminalLoginApi(APIView):
             "role": session.user.role,
         }
         return Response(self.OutputSerializer(out).data, status=status.HTTP_201_CREATED)
+
+
+class StaffPinUnlockApi(APIView):
+    """No session needed: the locked person may be the only one at the till. The manager's PIN is."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        terminal = serializers.CharField(help_text="The lane code (T01)")
+        username = serializers.CharField(max_length=150, help_text="Who is locked out")
+        approval = ApprovalSerializer()
+
+    @extend_schema(request=InputSerializer, responses={204: None}, auth=[])
+    def post(self, request):
+        from django.conf import settings
+
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = data.validated_data["terminal"]
+        terminal = (
+            Terminal.objects.select_related("store")
+            .filter(store__code=settings.STORE_CODE, code=code)
+            .first()
+        )
+        if terminal is None:
+            raise NotFound(f"No terminal {code} at store {settings.STORE_CODE}", code="unknown_terminal")
+        staff_pin_unlock(
+            terminal=terminal,
+            username=data.validated_data["username"],
+            approval=data.validated_data["approval"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TerminalLogoutApi(TerminalApi):

@@ -107,3 +107,25 @@ def approval_check(*, store_id, approval: dict | None, role: str, action: str) -
         )
     pin_verify(user=approver, pin=approval["pin"])
     return approver
+
+
+def staff_pin_unlock(*, terminal, username: str, approval: dict, actor=None) -> User:
+    """A store manager lifts a PIN lockout (audited); the count of wrong PINs starts again at 0."""
+    from retail.audit.services import audit_record
+
+    user = _user_for_store(username=username, store_id=terminal.store_id)
+    approver = approval_check(
+        store_id=terminal.store_id, approval=approval, role=Role.STORE_MANAGER, action="unlocking a PIN"
+    )
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_pin_attempts=0, pin_locked_until=None)
+        audit_record(
+            action="pin_unlock",
+            actor=actor or approver,
+            approver=approver,
+            store=terminal.store,
+            terminal=terminal,
+            subject=user.id,
+            details={"username": user.username},
+        )
+    return user

@@ -133,3 +133,34 @@ def test_returns_take_back_the_points_the_goods_earned_and_give_back_points_paid
         sum(PointsEntry.objects.filter(member=member).values_list("points", flat=True))
         == member.points_balance
     )
+
+
+def test_a_sale_of_another_store_can_be_returned_here_once_synced(till, goods):
+    from retail.shifts.services import shift_open
+    from tests.factories import make_store, make_terminal, make_user
+
+    # given a card sale rung at S02 and (as sync would) present in this store's database
+    s02 = make_store("S02")
+    lane = make_terminal(s02, "T01")
+    cashier = make_user(store=s02)
+    shift_open(terminal=lane, cashier=cashier, opening_float=Decimal("0.00"))
+    from store_node.checkout.services.sales import sale_add_line, sale_open
+
+    sale = sale_open(terminal=lane, cashier=cashier)
+    sale_add_line(sale_id=sale.id, terminal=lane, cashier=cashier, scan=MILK, quantity=2)
+    sold = sale_complete(
+        sale_id=sale.id,
+        terminal=lane,
+        cashier=cashier,
+        tenders=[{"kind": "card", "amount": "3.98", "reference": "S02-AUTH"}],
+    )
+
+    # when it is returned at S01
+    ret = _return(till, sold.receipt_number, [{"line_id": sold.lines.get().id, "quantity": 1}])
+
+    # then the refund goes to the card, the goods to S01's stock, the number to S01's till
+    assert ret.receipt_number == "S01-T02-000001" and ret.original_sale == sold
+    assert list(ret.tenders.values_list("kind", "amount", "reference")) == [
+        ("card", Decimal("-1.99"), "S02-AUTH")
+    ]
+    assert StockMovement.objects.get(reference=ret.receipt_number).store == till.store

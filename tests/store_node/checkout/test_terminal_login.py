@@ -116,3 +116,34 @@ def test_approval_needs_rank_and_the_right_pin(till):
     )
     till.supervisor.refresh_from_db()
     assert till.supervisor.failed_pin_attempts == 1
+
+
+def test_a_manager_unlocks_a_locked_cashier_and_it_is_audited(till):
+    from retail.audit.models import AuditEntry
+    from store_node.checkout.services.terminal_login import staff_pin_unlock
+
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            terminal_login(terminal=till.terminal, username="c101", pin="0000")
+    with pytest.raises(PermissionRefused):
+        staff_pin_unlock(
+            terminal=till.terminal, username="c101", approval={"username": "s101", "pin": "2222"}
+        )
+    staff_pin_unlock(terminal=till.terminal, username="c101", approval={"username": "m101", "pin": "3333"})
+
+    assert terminal_login(terminal=till.terminal, username="c101", pin="1111").user == till.cashier
+    entry = AuditEntry.objects.get(action="pin_unlock")
+    assert (entry.approver, entry.subject) == (till.manager, str(till.cashier.id))
+
+
+def test_unlock_over_the_api(client, till):
+    till.cashier.pin_locked_until = till.shift.opened_at.replace(year=2100)
+    till.cashier.save()
+    response = client.post(
+        "/api/checkout/terminal/unlock",
+        {"terminal": "T02", "username": "c101", "approval": {"username": "m101", "pin": "3333"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 204
+    till.cashier.refresh_from_db()
+    assert till.cashier.pin_locked_until is None
