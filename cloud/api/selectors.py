@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cloud.api.models import ApiKey
+from cloud.api.models import OPEN_STATUSES, ApiKey
 from cloud.api.services import secret_hash
 from retail.catalog.models import Price, Product
 from retail.members.models import Member, PointsEntry
@@ -80,7 +80,8 @@ class StoreAvailability:
     store_name: str
     price: Decimal | None
     on_hand: Decimal
-    status: str  # in_stock | low | out
+    reserved: Decimal  # held by open pickup orders at the store
+    status: str  # in_stock | low | out, by what is not reserved
 
 
 _AVAILABILITY_SQL = """
@@ -92,7 +93,10 @@ SELECT s.code, s.name,
         ORDER BY p.effective_from DESC LIMIT 1) AS TEXT),
   CAST((SELECT p.amount FROM catalog_price p
         WHERE p.store_id IS NULL AND p.product_id = prod.id AND p.effective_from <= %s
-        ORDER BY p.effective_from DESC LIMIT 1) AS TEXT)
+        ORDER BY p.effective_from DESC LIMIT 1) AS TEXT),
+  CAST((SELECT SUM(ol.quantity) FROM omni_api_orderline ol
+        JOIN omni_api_order o ON o.id = ol.order_id
+        WHERE ol.product_id = prod.id AND o.store_id = s.id AND o.status IN ({open_statuses})) AS TEXT)
 FROM prod CROSS JOIN stores_store s
 WHERE s.active {codes}
 ORDER BY s.code
@@ -108,22 +112,27 @@ def product_availability(*, sku: str, store_codes: list[str] | None = None) -> l
     """
     now = Price._meta.get_field("effective_from").get_db_prep_value(timezone.now(), connection)
     codes = ""
-    params: list = [sku, now, now]
+    params: list = [sku, now, now, *OPEN_STATUSES]
+    open_statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
     if store_codes:
         codes = "AND s.code IN (" + ", ".join(["%s"] * len(store_codes)) + ")"
         params += list(store_codes)
     with connection.cursor() as cursor:
-        cursor.execute(_AVAILABILITY_SQL.format(codes=codes), params)
+        cursor.execute(_AVAILABILITY_SQL.format(codes=codes, open_statuses=open_statuses), params)
         rows = cursor.fetchall()
     if not rows and not Product.objects.filter(sku=sku, active=True).exists():
         return None
     result = []
-    for code, name, on_hand, own, chain in rows:
+    for code, name, on_hand, own, chain, reserved in rows:
         on_hand = Decimal(on_hand) if on_hand is not None else Decimal(0)
+        reserved = Decimal(reserved) if reserved is not None else Decimal(0)
         price = own if own is not None else chain
-        status = "out" if on_hand <= 0 else "low" if on_hand < LOW_STOCK else "in_stock"
+        available = on_hand - reserved
+        status = "out" if available <= 0 else "low" if available < LOW_STOCK else "in_stock"
         result.append(
-            StoreAvailability(code, name, None if price is None else Decimal(price), on_hand, status)
+            StoreAvailability(
+                code, name, None if price is None else Decimal(price), on_hand, reserved, status
+            )
         )
     return result
 

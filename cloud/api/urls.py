@@ -18,4 +18,7 @@ urlpatterns = [
         views.MemberPointsRedeemApi.as_view(),
         name="member-points-redeem",
     ),
+    path("orders", views.OrderPlaceApi.as_view(), name="order-place"),
+    path("orders/<str:number>", views.OrderDetailApi.as_view(), name="order"),
+    path("orders/<str:number>/cancel", views.OrderCancelApi.as_view(), name="order-cancel"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -10,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloud.api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, HasApiKey
+from cloud.api.models import Fulfilment, Order, OrderStatus
+from cloud.api.orders import OrderItem, order_place, order_status_set
 from cloud.api.selectors import chain_prices, member_ledger, member_lookup, product_availability, product_list
 from cloud.api.services import member_points_post_online, member_register_online
 from retail.api_errors import Invalid, NotFound
@@ -119,6 +123,9 @@ class ProductAvailabilityApi(OmniApi):
             name = serializers.CharField(source="store_name")
             price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
             on_hand = serializers.DecimalField(max_digits=14, decimal_places=3)
+            reserved = serializers.DecimalField(
+                max_digits=14, decimal_places=3, help_text="Held by open pickup orders at the store."
+            )
             status = serializers.ChoiceField(choices=["in_stock", "low", "out"])
 
         sku = serializers.CharField()
@@ -148,6 +155,7 @@ class ProductAvailabilityApi(OmniApi):
                         "name": s.store_name,
                         "price": None if s.price is None else f"{s.price:.2f}",
                         "on_hand": f"{s.on_hand:.3f}",
+                        "reserved": f"{s.reserved:.3f}",
                         "status": s.status,
                     }
                     for s in stores
@@ -298,3 +306,118 @@ class MemberPointsRedeemApi(_MemberPointsApi):
     )
     def post(self, request, number: str):
         return super().post(request, number)
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    class LineSerializer(serializers.Serializer):
+        sku = serializers.CharField()
+        description = serializers.CharField()
+        quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+        unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+        line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class HistorySerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=OrderStatus.choices)
+        at = serializers.DateTimeField()
+        note = serializers.CharField()
+
+    number = serializers.CharField()
+    reference = serializers.CharField()
+    fulfilment = serializers.ChoiceField(choices=Fulfilment.choices)
+    store = serializers.CharField(source="store.code", allow_null=True, default=None)
+    member = serializers.CharField(source="member.number", allow_null=True, default=None)
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    status_text = serializers.CharField(source="get_status_display")
+    prepaid = serializers.BooleanField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    lines = LineSerializer(many=True)
+    history = HistorySerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+def _order_or_404(request, number: str) -> Order:
+    order = (
+        Order.objects.filter(number=number, api_key=request.auth)
+        .select_related("store", "member")
+        .prefetch_related("lines", "history")
+        .first()
+    )
+    if order is None:
+        raise NotFound(f"no order {number!r}", code="order_not_found")
+    return order
+
+
+class OrderPlaceApi(OmniApi):
+    """Place an order for delivery or for pickup at a store (buy online, pick up in store)."""
+
+    class InputSerializer(serializers.Serializer):
+        class ItemSerializer(serializers.Serializer):
+            sku = serializers.CharField(max_length=32)
+            quantity = serializers.DecimalField(max_digits=9, decimal_places=3, min_value=Decimal("0.001"))
+
+        reference = serializers.RegexField(
+            r"^[A-Za-z0-9._:/-]{1,64}$", help_text="Your order id; placing it again returns the same order."
+        )
+        fulfilment = serializers.ChoiceField(choices=Fulfilment.choices)
+        store = serializers.CharField(
+            required=False, allow_blank=True, max_length=8, help_text="Pickup store code."
+        )
+        member = serializers.CharField(
+            required=False, allow_blank=True, max_length=20, help_text="Member number."
+        )
+        prepaid = serializers.BooleanField(required=False, default=False)
+        customer_name = serializers.CharField(required=False, allow_blank=True, max_length=160)
+        address = serializers.CharField(required=False, allow_blank=True, max_length=240)
+        postcode = serializers.CharField(required=False, allow_blank=True, max_length=16)
+        city = serializers.CharField(required=False, allow_blank=True, max_length=80)
+        lines = ItemSerializer(many=True, min_length=1, max_length=200)
+
+    @extend_schema(
+        operation_id="orders_place",
+        request=InputSerializer,
+        responses={201: OrderOutputSerializer, 200: OrderOutputSerializer, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        order, created = order_place(
+            api_key=request.auth,
+            reference=d["reference"],
+            fulfilment=d["fulfilment"],
+            items=[OrderItem(sku=i["sku"], quantity=i["quantity"]) for i in d["lines"]],
+            store_code=d.get("store", ""),
+            member_number=d.get("member", ""),
+            prepaid=d["prepaid"],
+            customer_name=d.get("customer_name", ""),
+            address=d.get("address", ""),
+            postcode=d.get("postcode", ""),
+            city=d.get("city", ""),
+        )
+        return Response(
+            OrderOutputSerializer(_order_or_404(request, order.number)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class OrderDetailApi(OmniApi):
+    """An order of this integration with its lines and every status it went through."""
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderOutputSerializer, **ERRORS})
+    def get(self, request, number: str):
+        return Response(OrderOutputSerializer(_order_or_404(request, number)).data)
+
+
+class OrderCancelApi(OmniApi):
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=None,
+        responses={200: OrderOutputSerializer, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, number: str):
+        order_status_set(
+            order=_order_or_404(request, number), status=OrderStatus.CANCELLED, note="cancelled online"
+        )
+        return Response(OrderOutputSerializer(_order_or_404(request, number)).data)

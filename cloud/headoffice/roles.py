@@ -75,6 +75,10 @@ STORE_MANAGER_PERMISSIONS = [
     "reporting.view_dailystoresales",
     "reporting.view_dailytender",
     "reporting.view_dailyproductsales",
+    "omni_api.view_order",
+    "omni_api.change_order",
+    "omni_api.view_orderline",
+    "omni_api.view_orderstatuschange",
 ]
 
 STORE_ROLES = {Role.CASHIER, Role.SUPERVISOR, Role.STORE_MANAGER}

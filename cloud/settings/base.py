@@ -58,4 +58,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Omnitill cloud API",
     "DESCRIPTION": "Head office, the web shop and store sync. Errors are {detail, code} with a 4xx.",
     "VERSION": "1",
+    # Two "status" choice sets in the omnichannel API (cloud/api): name them rather than hash them.
+    "ENUM_NAME_OVERRIDES": {
+        "StockStatusEnum": ["in_stock", "low", "out"],
+        "OrderStatusEnum": "cloud.api.models.OrderStatus",
+    },
 }

@@ -4,6 +4,7 @@ from cloud.headoffice.admin import (  # noqa: F401
     api_keys,
     catalog,
     members,
+    orders,
     outbox,
     sales,
     staff,

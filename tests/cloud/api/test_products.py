@@ -70,13 +70,28 @@ def test_availability_gives_each_stores_price_and_stock(api, django_assert_num_q
     assert response.json() == {
         "sku": "3001",
         "stores": [
-            {"store": "S01", "name": s1.name, "price": "3.00", "on_hand": "10.000", "status": "in_stock"},
-            {"store": "S02", "name": s2.name, "price": "2.50", "on_hand": "2.000", "status": "low"},
+            {
+                "store": "S01",
+                "name": s1.name,
+                "price": "3.00",
+                "on_hand": "10.000",
+                "reserved": "0.000",
+                "status": "in_stock",
+            },
+            {
+                "store": "S02",
+                "name": s2.name,
+                "price": "2.50",
+                "on_hand": "2.000",
+                "reserved": "0.000",
+                "status": "low",
+            },
             {
                 "store": "S03",
                 "name": "Store " + _.name.split()[-1],
                 "price": "3.00",
                 "on_hand": "0.000",
+                "reserved": "0.000",
                 "status": "out",
             },
         ],

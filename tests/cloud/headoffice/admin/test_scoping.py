@@ -19,6 +19,8 @@ PAGES = [
     "/admin/stock/stocklevel/",
     "/admin/stock/stockmovement/",
     "/admin/sales/sale/",
+    "/admin/omni_api/order/",
+    "/admin/reporting/dailystoresales/",
 ]
 
 
@@ -190,3 +192,37 @@ def test_a_store_manager_sees_only_their_staff_and_cannot_make_anyone_superuser(
     cashier.refresh_from_db()
     assert (cashier.role, cashier.is_superuser, cashier.is_staff) == ("supervisor", False, False)
     assert Event.objects.get(type="staff.updated").payload["role"] == "supervisor"
+
+
+def test_a_store_manager_moves_on_only_their_stores_pickup_orders(client, chain):
+    from decimal import Decimal
+
+    from cloud.api.models import Order
+    from cloud.api.orders import OrderItem, order_place
+    from cloud.api.services import api_key_create
+    from retail.stock.services import stock_move
+
+    # given a pickup order at each store
+    key, _ = api_key_create(name="Web shop")
+    orders = {}
+    for store in (chain.s1, chain.s2):
+        stock_move(store_id=store.id, product_id=chain.product.id, kind="receipt", quantity=Decimal("5"))
+        orders[store.code], _ = order_place(
+            api_key=key,
+            reference=f"r-{store.code}",
+            fulfilment="pickup",
+            store_code=store.code,
+            items=[OrderItem(sku=chain.product.sku, quantity=Decimal("1"))],
+        )
+
+    # when S01's manager lists orders and marks every order they can select as picking
+    client.force_login(chain.manager)
+    listing = client.get("/admin/omni_api/order/").content.decode()
+    client.post(
+        "/admin/omni_api/order/",
+        {"action": "mark_picking", "_selected_action": [str(o.pk) for o in orders.values()]},
+    )
+
+    # then only S01's order is theirs and only it moved
+    assert orders["S01"].number in listing and orders["S02"].number not in listing
+    assert dict(Order.objects.values_list("store__code", "status")) == {"S01": "picking", "S02": "placed"}
