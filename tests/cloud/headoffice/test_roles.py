@@ -80,3 +80,13 @@ def test_a_store_manager_only_appoints_till_staff_of_their_store(role, store_of_
     user.refresh_from_db()
     assert (user.role, user.store_id) == (Role.CASHIER, own.id)
     assert not Event.objects.filter(type="staff.updated").exists()
+
+
+def test_the_migrations_alone_set_up_the_groups_with_orders_and_reporting():
+    # given only the migrated database (no setup_roles run)
+    manager = make_user(Role.STORE_MANAGER, store=make_store(), is_staff=True)
+    analyst = make_user(Role.ANALYST, is_staff=True)
+
+    # then the roles already carry the permissions of the later apps
+    assert manager.has_perm("omni_api.change_order") and manager.has_perm("reporting.view_dailystoresales")
+    assert analyst.has_perm("omni_api.view_order") and not analyst.has_perm("omni_api.change_order")
