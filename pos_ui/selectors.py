@@ -42,6 +42,11 @@ class NodeStatus:
     pending: int
     last_sync: datetime | None
     printer: str = "unknown"
+    printer_state: str = "unknown"  # ready, unknown or trouble: the pill's colour
+
+    @property
+    def printer_label(self) -> str:
+        return self.printer if self.printer.lower().startswith("printer") else f"Printer: {self.printer}"
 
 
 def node_status(*, terminal=None) -> NodeStatus:
@@ -52,10 +57,11 @@ def node_status(*, terminal=None) -> NodeStatus:
     the terminal's WebSocket on top of this.
     """
     sync = sync_status()
-    printer = "unknown"
+    printer, state = "unknown", "unknown"
     board_state = publish.current_board.get(terminal.id) if terminal and publish.current_board else None
     if board_state is not None:
         printer = board_state.detail or board_state.status
+        state = {"ready": "ready", "unknown": "unknown"}.get(board_state.status, "trouble")
     elif terminal is not None:
         job = (
             PrintJob.objects.filter(terminal=terminal)
@@ -68,11 +74,13 @@ def node_status(*, terminal=None) -> NodeStatus:
                 PrintStatus.PRINTED: "ready",
                 PrintStatus.FAILED: job.last_error or "failed",
             }.get(job.status, "printing")
+            state = {PrintStatus.PRINTED: "ready", PrintStatus.FAILED: "trouble"}.get(job.status, "unknown")
     return NodeStatus(
         online=sync.online if sync.enrolled else None,
         pending=sync.events_waiting,
         last_sync=sync.last_sync_at,
         printer=printer,
+        printer_state=state,
     )
 
 

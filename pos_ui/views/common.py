@@ -4,12 +4,12 @@ from django.shortcuts import render
 from pos_ui.selectors import node_status, this_store
 
 
-def screen_context(request, **extra) -> dict:
-    """What every page's status bar needs."""
+def screen_context(request, *, status: bool = True, **extra) -> dict:
+    """What every page's status bar needs (fragments such as the sale panel have no status bar)."""
     return {
-        "store": this_store(),
+        "store": this_store() if status else None,
         "store_code": settings.STORE_CODE,
-        "status": node_status(terminal=extra.get("terminal")),
+        "status": node_status(terminal=extra.get("terminal")) if status else None,
         **extra,
     }
 

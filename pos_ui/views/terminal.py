@@ -92,9 +92,10 @@ def _refusal(exc) -> str:
     return str(getattr(exc, "detail", exc))
 
 
-def _ctx(request, till: Till, **extra) -> dict:
+def _ctx(request, till: Till, *, status: bool = True, **extra) -> dict:
     return screen_context(
         request,
+        status=status,
         terminal=till.terminal,
         cashier=till.cashier,
         till=till,
@@ -183,9 +184,9 @@ def status(request, terminal_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def _panel(request, till: Till, *, message=None, level="error", matches=None, weigh=None):
+def _panel(request, till: Till, *, message=None, level="error", matches=None, weigh=None, status=True):
     sale = selectors.sale_open_on(terminal=till.terminal)
-    ctx = _ctx(request, till, message=message, level=level, matches=matches or [], weigh=weigh)
+    ctx = _ctx(request, till, status=status, message=message, level=level, matches=matches or [], weigh=weigh)
     if sale is not None:
         sale, lines, tenders = sale_detail(sale_id=sale.id)
         ctx.update(sale=sale, lines=lines, tenders=tenders)
@@ -204,7 +205,7 @@ def sale(request, till):
 
 
 def _render_panel(request, till, **kw):
-    return render(request, "pos_ui/terminal/sale_panel.html", _panel(request, till, **kw))
+    return render(request, "pos_ui/terminal/sale_panel.html", _panel(request, till, status=False, **kw))
 
 
 def _open_sale(till: Till):

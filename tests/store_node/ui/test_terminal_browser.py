@@ -4,6 +4,7 @@ and a discount, attach a member, pay split card + cash, see the receipt preview 
 kick, return one line, close the shift and check the Z report on screen."""
 
 import re
+import time
 from decimal import Decimal
 
 import pytest
@@ -48,6 +49,16 @@ def lane(store, settings, tmp_path, till_server):
     runtime.stop()
     scanner.close()
     reset_virtual_printers()
+
+
+def _eventually(read, want="printed", seconds=5.0):
+    """What ``read()`` gives once it equals ``want`` (the print worker runs on its own thread), or at the deadline."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while value != want and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
 
 
 def _rows(page):
@@ -161,7 +172,7 @@ def test_cashier_rings_pays_returns_and_closes_the_shift(ui, lane):
     page.wait_for_function("document.querySelector('[data-printer-state]').textContent.includes('ready')")
     ui.shot("05-receipt")
     assert DrawerKick.objects.get(reason="sale").status == "done"
-    assert PrintJob.objects.get(kind="receipt").status == "printed"
+    assert _eventually(lambda: PrintJob.objects.get(kind="receipt").status) == "printed"
 
     # return one milk by scanning the receipt's barcode on the sale screen
     page.keyboard.press("F2")

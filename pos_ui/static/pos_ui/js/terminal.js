@@ -231,7 +231,9 @@ if (root?.dataset.socket) {
           break;
         case "terminal.printer": {
           const ready = msg.status === "ready";
-          setPill("[data-printer-state]", `Printer: ${msg.detail || msg.status}`, ready ? "ok" : "bad");
+          const text = msg.detail || msg.status;
+          const state = ready ? "ok" : msg.status === "unknown" ? null : "bad";
+          setPill("[data-printer-state]", /^printer/i.test(text) ? text : `Printer: ${text}`, state);
           break;
         }
         case "terminal.drawer": {
@@ -263,3 +265,4 @@ if (root?.dataset.socket) {
 
 refocus();
 document.body.dataset.ready = "1"; // the page takes input from here on
+performance.mark("pos-ready");
