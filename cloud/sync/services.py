@@ -42,7 +42,7 @@ from retail.api_errors import DomainError, Invalid, PermissionRefused
 from retail.members.models import Member
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
-from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
+from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
 from retail.replication.entitlement import Audience, feed_audience
 from retail.replication.errors import ApplyRefused
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
@@ -266,32 +266,50 @@ def sync_push_ingest(
             ctx.max_skew_ms = max_skew
         published: list[tuple[Envelope, Audience]] = []
         newest_trusted = 0
-        for env in fresh:
-            try:
-                event_apply(env=env, ctx=ctx)
-            except ApplyRefused as refused:
-                QuarantinedEvent.objects.create(
-                    store=store,
-                    event_id=env.id,
-                    origin=env.origin,
-                    seq=env.seq,
-                    hlc=env.hlc,
-                    type=env.type,
-                    schema=env.schema,
-                    payload=env.payload,
-                    reason=refused.reason,
-                    detail=refused.detail,
-                )
-                result.quarantined.append(
-                    {"seq": env.seq, "reason": refused.reason, "detail": refused.detail}
-                )
-                continue
+
+        def quarantine(env: Envelope, refused: ApplyRefused) -> None:
+            QuarantinedEvent.objects.create(
+                store=store,
+                event_id=env.id,
+                origin=env.origin,
+                seq=env.seq,
+                hlc=env.hlc,
+                type=env.type,
+                schema=env.schema,
+                payload=env.payload,
+                reason=refused.reason,
+                detail=refused.detail,
+            )
+            result.quarantined.append({"seq": env.seq, "reason": refused.reason, "detail": refused.detail})
+
+        def applied(env: Envelope) -> None:
             result.applied += 1
-            if env.type.startswith("member."):
-                newest_trusted = max(newest_trusted, env.hlc)
             audience = feed_audience(env)
             if audience.published:
                 published.append((env, audience))
+
+        i = 0
+        while i < len(fresh):
+            if fresh[i].type == "stock.moved":
+                # A run of stock movements (most of a store's traffic) goes set-based.
+                j = i
+                while j < len(fresh) and fresh[j].type == "stock.moved":
+                    j += 1
+                done, left = stock_moved_bulk(fresh[i:j], ctx)
+                for env in done:
+                    applied(env)
+                one_by_one, i = left, j
+            else:
+                one_by_one, i = [fresh[i]], i + 1
+            for env in one_by_one:
+                try:
+                    event_apply(env=env, ctx=ctx)
+                except ApplyRefused as refused:
+                    quarantine(env, refused)
+                    continue
+                applied(env)
+                if env.type.startswith("member."):
+                    newest_trusted = max(newest_trusted, env.hlc)
         now = timezone.now()
         if fresh:
             state.ack_seq = fresh[-1].seq

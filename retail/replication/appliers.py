@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.dateparse import parse_datetime
 
 from retail.api_errors import DomainError
@@ -47,7 +48,7 @@ from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.sales.models import Sale, SaleDiscount, SaleKind, SaleLine, SaleStatus, SaleTaxLine, Tender
 from retail.shifts.models import CashMovement, Shift, ShiftStatus
 from retail.staff.models import User
-from retail.stock.models import MovementKind, StockMovement
+from retail.stock.models import MovementKind, StockLevel, StockMovement
 from retail.stock.services import StockError, stock_movement_record
 from retail.stores.models import Store, Terminal
 
@@ -595,3 +596,98 @@ def event_apply(*, env: Envelope, ctx: ApplyContext) -> None:
         raise ApplyRefused(UNIQUE_CONFLICT, str(exc)[:300]) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ApplyRefused(INVALID_PAYLOAD, f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+
+_MOVEMENT_SIGN = {
+    "sale": -1,
+    "transfer_out": -1,
+    "write_off": -1,
+    "return": 1,
+    "receipt": 1,
+    "transfer_in": 1,
+}
+
+
+def stock_moved_bulk(envs: list[Envelope], ctx: ApplyContext) -> tuple[list[Envelope], list[Envelope]]:
+    """Apply a run of ``stock.moved`` events set-based: one insert for the movements, one update per
+    (store, product). Same rule as ``_stock_moved`` (insert once by id, level += quantity): movements
+    commute, so the run's order does not matter. Returns (applied, left): ``left`` are the events this
+    path will not judge (anything unusual); the caller applies them one by one with ``event_apply``.
+    """
+    rows, left = [], []
+    for env in envs:
+        p = env.payload
+        try:
+            if env.schema != 1 or not isinstance(p.get("quantity"), str):
+                raise ValueError
+            movement_id, store_id = uuid.UUID(str(p["id"])), uuid.UUID(str(p["store_id"]))
+            product_id, kind, quantity = uuid.UUID(str(p["product_id"])), p["kind"], Decimal(p["quantity"])
+            created_at = parse_datetime(str(p["created_at"])) if p.get("created_at") else None
+            sign = _MOVEMENT_SIGN.get(kind)
+            if (
+                kind not in MovementKind.values
+                or (sign is not None and quantity * sign < 0)
+                or (p.get("created_at") and created_at is None)
+                or (ctx.origin_store_id is not None and store_id != ctx.origin_store_id)
+                or not quantity.is_finite()
+            ):
+                raise ValueError
+        except (KeyError, ValueError, TypeError, InvalidOperation):
+            left.append(env)
+            continue
+        rows.append((env, movement_id, store_id, product_id, kind, quantity, created_at))
+    if not rows:
+        return [], left
+    existing = set(StockMovement.objects.filter(pk__in=[r[1] for r in rows]).values_list("pk", flat=True))
+    products = set(Product.objects.filter(pk__in={r[3] for r in rows}).values_list("pk", flat=True))
+    stores = set(Store.objects.filter(pk__in={r[2] for r in rows}).values_list("pk", flat=True))
+    applied, take, seen = [], [], set(existing)
+    for row in rows:
+        env, movement_id, store_id, product_id = row[:4]
+        if movement_id in seen:
+            applied.append(env)  # already recorded: applying it again changes nothing
+            continue
+        if product_id not in products or store_id not in stores:
+            left.append(env)
+            continue
+        seen.add(movement_id)
+        take.append(row)
+        applied.append(env)
+    try:
+        with transaction.atomic():
+            StockMovement.objects.bulk_create(
+                [
+                    StockMovement(
+                        id=movement_id,
+                        store_id=store_id,
+                        product_id=product_id,
+                        kind=kind,
+                        quantity=quantity,
+                        reference=(env.payload.get("reference") or "")[:64],
+                        note=(env.payload.get("note") or "")[:200],
+                        origin=env.origin,
+                        created_at=created_at
+                        or datetime.fromtimestamp(hlc_clock.unpack(env.hlc)[0] / 1000, tz=UTC),
+                    )
+                    for env, movement_id, store_id, product_id, kind, quantity, created_at in take
+                ],
+                batch_size=1000,
+            )
+            deltas: dict[tuple, Decimal] = {}
+            last: dict[tuple, Envelope] = {}
+            for env, _mid, store_id, product_id, _kind, quantity, _at in take:
+                deltas[(store_id, product_id)] = deltas.get((store_id, product_id), Decimal(0)) + quantity
+                if quantity < 0 or (store_id, product_id) not in last:
+                    last[(store_id, product_id)] = env
+            StockLevel.objects.bulk_create(
+                [StockLevel(store_id=s, product_id=p, on_hand=0) for s, p in deltas], ignore_conflicts=True
+            )
+            for (store_id, product_id), delta in deltas.items():
+                StockLevel.objects.filter(store_id=store_id, product_id=product_id).update(
+                    on_hand=F("on_hand") + delta
+                )
+            for (store_id, product_id), env in last.items():
+                ctx.hooks.stock_moved(store_id=store_id, product_id=product_id, env=env)
+    except IntegrityError:
+        return [], envs  # let the careful path sort it out event by event
+    return applied, left

@@ -149,3 +149,24 @@ def test_a_newer_protocol_is_refused_with_the_version_we_speak(enrolled):
     assert response.status_code == 400
     assert response.json()["code"] == "protocol_unsupported"
     assert response.json()["protocol"] == 1
+
+
+def test_a_run_of_movements_is_applied_set_based_with_odd_ones_judged_one_by_one(enrolled):
+    import uuid
+
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    unknown = moved(s01, product, "-1")
+    unknown["product_id"] = str(uuid.uuid4())
+    same_id = moved(s01, product, "-1")
+    events = [
+        envelope("S01", 1, "stock.moved", moved(s01, product, "-2")),
+        envelope("S01", 2, "stock.moved", unknown),
+        envelope("S01", 3, "stock.moved", same_id),
+        envelope("S01", 4, "stock.moved", same_id),  # the same movement sent twice within one batch
+        envelope("S01", 5, "stock.moved", moved(s01, product, "4", kind="receipt")),
+    ]
+    answer = push(enrolled["clients"]["S01"], events).json()
+    assert (answer["ack_seq"], answer["applied"]) == (5, 4)
+    assert [(q["seq"], q["reason"]) for q in answer["quarantined"]] == [(2, "missing_reference")]
+    assert StockMovement.objects.count() == 3
+    assert StockLevel.objects.get(store=s01, product=product).on_hand == Decimal("1.000")
