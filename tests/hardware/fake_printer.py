@@ -38,8 +38,10 @@ class FakeEpsonPrinter:
         for client in clients:
             _quiet_close(client)
 
-    def come_back(self) -> None:
-        self.paper_out = self.cover_open = self.silent = self.stalled = False
+    def come_back(self, *, paper_out: bool = False) -> None:
+        """Listen again, healthy or (``paper_out=True``) already out of paper: never both in turn."""
+        self.cover_open = self.silent = self.stalled = False
+        self.paper_out = paper_out
         if self._listener is None:
             self._listen()
 

@@ -58,9 +58,7 @@ def test_queue_holds_through_offline_and_paper_out_and_prints_each_receipt_once(
         assert board.get(lane.terminal.id).status == "offline"
 
         # when it comes back out of paper, the queue still holds and another sale completes
-        # (out of paper first, then back: the worker must never see it back with paper in between)
-        fake_printer.paper_out = True
-        fake_printer.come_back()
+        fake_printer.come_back(paper_out=True)
         during_paper_out = sell_milk(lane)
         assert wait_for(lambda: "paper_out" in PrintJob.objects.order_by("created_at")[1].last_error)
         assert wait_for(lambda: board.get(lane.terminal.id).status == "paper_out")
