@@ -19,6 +19,9 @@ from retail.stores.models import Store
 
 MAX_SPAN_DAYS = 731
 
+# The admin index shows today's sales and each store's sync freshness above the app list.
+admin.site.index_template = "admin/reporting/index.html"
+
 
 @admin.register(DailyStoreSales)
 class DashboardAdmin(StoreScopedMixin, admin.ModelAdmin):

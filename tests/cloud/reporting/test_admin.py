@@ -53,3 +53,28 @@ def test_head_office_sees_the_chain_or_one_store(client, sales):
 def test_a_cashier_gets_no_dashboard(client, sales):
     client.force_login(make_user(Role.CASHIER, store=sales[0], is_staff=True))
     assert client.get(URL + "data.json").status_code == 403
+
+
+def test_the_admin_index_shows_today_and_each_stores_freshness(client, sales):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cloud.sync.models import StoreSyncState
+
+    # given S01 heard from a minute ago and S02 never, and a sale today at S02
+    StoreSyncState.objects.create(store=sales[0], last_contact_at=timezone.now() - timedelta(seconds=60))
+    product = make_product(name="Kiwi")
+    today = make_completed_sale(sales[1], lines=[(product, "1", "7.00")], completed_at=timezone.now())
+    sales_rollup_record(sale=today)
+
+    # when head office and S01's manager open the admin index
+    client.force_login(make_user(Role.HEAD_OFFICE, is_staff=True))
+    html = client.get("/admin/").content.decode()
+    client.force_login(make_user(Role.STORE_MANAGER, store=sales[0], is_staff=True))
+    own = client.get("/admin/").content.decode()
+
+    # then head office sees both stores, S02 provisional, and today's total; the manager only S01
+    assert 'id="chain-today"' in html and "Chain total today: <strong>7.00</strong>" in html
+    assert html.count("provisional</strong>") == 1
+    assert "S02" in html and "S02" not in own and "S01" in own
