@@ -7,6 +7,7 @@ from cloud.headoffice.admin import (  # noqa: F401
     orders,
     outbox,
     sales,
+    shifts,
     staff,
     stock,
     stores,

@@ -20,6 +20,7 @@ PAGES = [
     "/admin/stock/stockmovement/",
     "/admin/sales/sale/",
     "/admin/omni_api/order/",
+    "/admin/shifts/shift/",
     "/admin/reporting/dailystoresales/",
 ]
 
@@ -226,3 +227,37 @@ def test_a_store_manager_moves_on_only_their_stores_pickup_orders(client, chain)
     # then only S01's order is theirs and only it moved
     assert orders["S01"].number in listing and orders["S02"].number not in listing
     assert dict(Order.objects.values_list("store__code", "status")) == {"S01": "picking", "S02": "placed"}
+
+
+def test_z_reports_of_another_store_are_hidden_from_a_store_manager(client, chain):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from retail.shifts.models import Shift
+    from retail.stores.models import Terminal
+
+    # given a closed shift with its Z report at each store
+    shifts = {}
+    for store in (chain.s1, chain.s2):
+        shifts[store.code] = Shift.objects.create(
+            store=store,
+            terminal=Terminal.objects.get(store=store),
+            cashier=chain.manager,
+            status="closed",
+            opened_at=datetime(2026, 3, 1, 8, tzinfo=UTC),
+            closed_at=datetime(2026, 3, 1, 18, tzinfo=UTC),
+            opening_float=Decimal("100.00"),
+            z_report={"store": store.code, "sales_total": "123.45"},
+        )
+
+    # when S01's manager opens both, and head office opens S02's
+    client.force_login(chain.manager)
+    own = client.get(f"/admin/shifts/shift/{shifts['S01'].pk}/change/")
+    other = client.get(f"/admin/shifts/shift/{shifts['S02'].pk}/change/")
+    client.force_login(chain.head_office)
+    by_head_office = client.get(f"/admin/shifts/shift/{shifts['S02'].pk}/change/")
+
+    # then the manager reads their own Z report only; head office reads any
+    assert own.status_code == 200 and "&quot;sales_total&quot;: &quot;123.45&quot;" in own.content.decode()
+    assert other.status_code == 302
+    assert by_head_office.status_code == 200 and "S02" in by_head_office.content.decode()
