@@ -288,7 +288,9 @@ def bench_price_visible(workdir: Path, changes: int) -> float:
             if len(parts) == 2 and parts[0].startswith("5"):
                 committed[parts[0]] = float(parts[1])
         changer.wait()
-        time.sleep(3)
+        deadline = time.time() + 15
+        while time.time() < deadline and not all(a in seen for a in committed):
+            time.sleep(0.1)
         stop.set()
         latencies = sorted(max(0.0, (seen.get(a, float("inf")) - t) * 1000) for a, t in committed.items())
         assert len(latencies) == changes, committed
