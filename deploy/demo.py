@@ -1,8 +1,12 @@
 """Run the Omnitill demo on one machine: the cloud on :8000 and store S01 on :8001 (cloud under daphne,
 the store under `manage.py runstore`).
 
-Started by ``bin/demo``. Each role gets its own SQLite database under var/ (migrated and seeded on
-first run); devices are the simulators (virtual:// addresses). Ctrl-C stops everything.
+Started by ``bin/demo``. Each role gets its own SQLite database under var/. The cloud is migrated and
+seeded on first run; the store is not seeded: it enrolls with the cloud (a one-time code the
+launcher makes, as head office would in admin) and loads its snapshot with ``manage.py sync
+--once``, as a new store does (docs/sync-protocol.md); then the sync worker inside ``runstore``
+keeps it reconciled. If enrolling fails, the store is seeded separately as before.
+Devices are the simulators (virtual:// addresses). Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,6 +37,46 @@ def role_env(role: str, **extra: str) -> dict[str, str]:
 
 def manage(role: str, *args: str, **extra: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=role_env(role, **extra), check=True)
+
+
+def manage_output(role: str, *args: str, **extra: str) -> str:
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=role_env(role, **extra), capture_output=True, text=True
+    )
+    return done.stdout if done.returncode == 0 else ""
+
+
+def store_enrolled(store_db: Path) -> bool:
+    try:
+        with sqlite3.connect(store_db) as db:
+            return bool(db.execute("select count(*) from store_sync_synccredential").fetchone()[0])
+    except sqlite3.Error:
+        return False
+
+
+def store_enroll(store: str, cloud_url: str, store_env: dict[str, str]) -> bool:
+    """Enroll the store with the running cloud and load its snapshot."""
+    out = manage_output(
+        "cloud",
+        "shell",
+        "-c",
+        "from cloud.sync.services import enrollment_code_create as c; from retail.stores.models import Store\n"
+        f"print('CODE', c(store=Store.objects.get(code='{store}'))[1])",
+    )
+    codes = [line.split()[1] for line in out.splitlines() if line.startswith("CODE ")]
+    if not codes:
+        return False
+    enrolled = subprocess.run(
+        [PY, "manage.py", "enroll", "--cloud", cloud_url, "--code", codes[0]],
+        cwd=ROOT,
+        env=role_env("store", **store_env),
+    )
+    if enrolled.returncode:
+        return False
+    synced = subprocess.run(
+        [PY, "manage.py", "sync", "--once", "--quiet"], cwd=ROOT, env=role_env("store", **store_env)
+    )
+    return synced.returncode == 0
 
 
 def wait_ready(url: str, timeout: float = 30) -> bool:
@@ -72,24 +117,8 @@ def main() -> int:
     print("== preparing the cloud database (var/cloud.sqlite3)", flush=True)
     manage("cloud", "migrate", "--no-input", "-v", "0")
     manage("cloud", "seed_demo", "--if-empty")
-    print(f"== preparing store {args.store}'s database (var/store-{args.store}.sqlite3)", flush=True)
-    manage("store", "migrate", "--no-input", "-v", "0", **store_env)
-    manage("store", "seed_demo", "--if-empty", **store_env)
-    manage("store", "collectstatic", "--no-input", "-v", "0", **store_env)
     manage("cloud", "collectstatic", "--no-input", "-v", "0")
-
-    daphne = [PY, "-m", "daphne", "-b", args.host]
-    processes = [
-        subprocess.Popen(
-            [*daphne, "-p", str(args.cloud_port), "cloud.asgi:application"], cwd=ROOT, env=role_env("cloud")
-        ),
-        subprocess.Popen(
-            # runstore: daphne plus the sync worker, print/drawer workers and scanners, one process.
-            [PY, "manage.py", "runstore", "--host", args.host, "--port", str(args.store_port)],
-            cwd=ROOT,
-            env=role_env("store", **store_env),
-        ),
-    ]
+    processes: list[subprocess.Popen] = []
 
     def stop(*_):
         for process in processes:
@@ -102,6 +131,37 @@ def main() -> int:
                 process.kill()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    daphne = [PY, "-m", "daphne", "-b", args.host]
+    processes.append(
+        subprocess.Popen(
+            [*daphne, "-p", str(args.cloud_port), "cloud.asgi:application"], cwd=ROOT, env=role_env("cloud")
+        )
+    )
+    try:
+        print(f"== preparing store {args.store}'s database (var/store-{args.store}.sqlite3)", flush=True)
+        manage("store", "migrate", "--no-input", "-v", "0", **store_env)
+        loopback_cloud = f"http://127.0.0.1:{args.cloud_port}"
+        if not store_enrolled(ROOT / "var" / f"store-{args.store}.sqlite3"):
+            print(f"== store {args.store} enrolls with the cloud and loads its snapshot", flush=True)
+            if not (
+                wait_ready(f"{loopback_cloud}/api/health")
+                and store_enroll(args.store, loopback_cloud, store_env)
+            ):
+                print(f"== enrollment did not work: seeding store {args.store} separately", flush=True)
+                manage("store", "seed_demo", "--if-empty", **store_env)
+        manage("store", "collectstatic", "--no-input", "-v", "0", **store_env)
+    except BaseException:
+        stop()  # never leave the cloud running behind a failed start
+        raise
+
+    processes.append(
+        subprocess.Popen(
+            # runstore: daphne plus the sync worker, print/drawer workers and scanners, one process.
+            [PY, "manage.py", "runstore", "--host", args.host, "--port", str(args.store_port)],
+            cwd=ROOT,
+            env=role_env("store", **store_env),
+        ),
+    )
     shown = args.host if args.host != "0.0.0.0" else "127.0.0.1"
     cloud_url, store_url = f"http://{shown}:{args.cloud_port}", f"http://{shown}:{args.store_port}"
     ready = wait_ready(f"{cloud_url}/api/health") and wait_ready(f"{store_url}/api/health")
