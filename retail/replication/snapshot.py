@@ -150,6 +150,23 @@ class SnapshotLoader:
     def _members(self, members: list[Member]) -> None:
         existing = Member.objects.in_bulk([m.id for m in members])
         fresh = [m for m in members if m.id not in existing]
+        # A different local member already holding the number or card (a store that was seeded or
+        # restored on its own) keeps it; the cloud's member arrives without the card, or not at all.
+        numbers = set(
+            Member.objects.filter(number__in=[m.number for m in fresh]).values_list("number", flat=True)
+        )
+        cards = set(
+            Member.objects.filter(
+                card_barcode__in=[m.card_barcode for m in fresh if m.card_barcode]
+            ).values_list("card_barcode", flat=True)
+        )
+        conflicts = [m for m in fresh if m.number in numbers]
+        fresh = [m for m in fresh if m.number not in numbers]
+        for member in fresh:
+            if member.card_barcode in cards:
+                member.card_barcode = None
+        if conflicts:
+            self.counts["member_conflicts"] = self.counts.get("member_conflicts", 0) + len(conflicts)
         Member.objects.bulk_create(fresh)
         for remote in members:
             local = existing.get(remote.id)

@@ -165,3 +165,22 @@ def test_backoff_grows_but_stays_within_its_cap(failures, seed):
 def test_events_waiting_counts_own_unacknowledged_events(store, cloud):
     _sell(store, make_product(), 3)
     assert sync_status().events_waiting == Event.objects.filter(origin="S01").count() == 3
+
+
+def test_a_snapshot_member_whose_card_a_local_member_holds_arrives_without_the_card(store, cloud):
+    from retail.members.models import Member
+    from tests.factories import make_member
+
+    make_member(number="LOCAL-1", card_barcode="CARD-1")
+    remote_id = "0190a0a0-0000-7000-8000-0000000000d1"
+    fields = {"card_barcode": "CARD-1", "first_name": "Remote", "last_name": "", "phone": "", "email": ""}
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 3, "store": "S01"},
+        {"t": "member", "id": remote_id, "number": "R-1", **fields, "consent_marketing": False,
+         "consent_email": False, "consent_sms": False, "field_clocks": {}, "origin": "S02"},
+        {"t": "end", "rows": 1},
+    ]  # fmt: skip
+    summary = sync_once(transport=cloud.transport())
+    assert summary.error == ""
+    assert Member.objects.get(pk=remote_id).card_barcode is None
+    assert Member.objects.get(number="LOCAL-1").card_barcode == "CARD-1"
