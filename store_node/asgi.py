@@ -7,10 +7,16 @@ from retail.roles import resolve_settings_module
 os.environ.setdefault("POS_ROLE", "store")
 os.environ["DJANGO_SETTINGS_MODULE"] = resolve_settings_module()
 
+import django
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.asgi import get_asgi_application
+from django.conf import settings
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from store_node.asgi_http import StoreHttpHandler  # noqa: E402
+
+# HTTP on long-lived worker threads that keep their SQLite connection (store_node/asgi_http.py).
+django_asgi_app = StoreHttpHandler(threads=settings.STORE_HTTP_THREADS)
 
 from store_node.routing import websocket_urlpatterns  # noqa: E402
 

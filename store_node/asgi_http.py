@@ -1,0 +1,56 @@
+"""The store node's HTTP handler: Django's ASGI handler, with sync views on long-lived threads.
+
+Django's ``ASGIHandler`` wraps every request in asgiref's ``ThreadSensitiveContext``, which (asgiref
+3.x) gives each request a *new* single-thread executor: every request runs its sync code on a fresh
+thread. Database connections are per thread, so each request also opened a new SQLite connection
+(running the WAL pragmas, with a cold page cache) and ``CONN_MAX_AGE`` never applied. Its async
+middleware path also hops between the event loop and a worker thread for every middleware.
+
+``StoreHttpHandler`` keeps the ASGI request handling (``ASGIRequest``, disconnect handling,
+``request_started``/``request_finished``) but
+
+* runs the whole sync middleware chain and view in one call on the worker thread, and
+* sends every request to one of ``threads`` long-lived single-thread executors (the least busy), so
+  each worker thread keeps its connection and SQLite page cache between requests.
+
+One thread is the default: the views are CPU-bound Python under the GIL and every write takes
+SQLite's one write lock, so a second thread mostly adds lock waits (SQLite's busy handler sleeps
+in steps of milliseconds) rather than throughput.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler
+
+
+class StoreHttpHandler(ASGIHandler):
+    def __init__(self, *, threads: int = 1):
+        base.BaseHandler.__init__(self)
+        self.load_middleware(
+            is_async=False
+        )  # the sync chain: one thread hop per request, not one per middleware
+        self._executors = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-http-{i}")
+            for i in range(max(1, threads))
+        ]
+        self._queued = [0] * len(self._executors)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"StoreHttpHandler serves HTTP only, not {scope['type']}")
+        i = min(range(len(self._queued)), key=self._queued.__getitem__)
+        self._queued[i] += 1
+        try:
+            # The outermost context decides the executor: every thread-sensitive call of this request
+            # (request_started, the view, response.close) runs on this long-lived thread.
+            async with ThreadSensitiveContext(executor=self._executors[i]):
+                await self.handle(scope, receive, send)
+        finally:
+            self._queued[i] -= 1
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
