@@ -167,6 +167,9 @@ def receipt_layout(receipt: Receipt, paper: Paper = PAPER_80MM) -> Layout:
     b.rule("=")
     b.pair("TOTAL", f"{receipt.currency} {format_money(receipt.total)}", bold=True, double_height=True)
     b.rule("=")
+    if receipt.cash_rounding:
+        sign = "+" if receipt.cash_rounding > 0 else ""
+        b.pair("Cash rounding", f"{sign}{format_money(receipt.cash_rounding)}")
 
     for tender in receipt.tenders:
         label = f"{tender.kind} {tender.reference}" if tender.reference else tender.kind

@@ -94,6 +94,8 @@ class Receipt:
     taxes: tuple[TaxRow, ...] = ()
     tenders: tuple[Tender, ...] = ()
     change: Decimal | None = None
+    # Rounding of the cash part to the smallest coin (+ when the customer pays more); not a discount.
+    cash_rounding: Decimal | None = None
     loyalty: LoyaltySummary | None = None
     footer_lines: tuple[str, ...] = ()
     currency: str = "EUR"

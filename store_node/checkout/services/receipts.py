@@ -83,7 +83,8 @@ def receipt_payload(
         "cashier": cashier.first_name or cashier.username,
         "lines": receipt_lines,
         "subtotal": _s(sale.subtotal - line_discounts),
-        "total": _s(sale.total + sale.cash_rounding),
+        "total": _s(sale.total),
+        "cash_rounding": _s(sale.cash_rounding) if sale.cash_rounding else None,
         "header_lines": [
             line for line in (store.name, store.address, f"{store.postcode} {store.city}".strip()) if line
         ],
@@ -95,8 +96,7 @@ def receipt_payload(
             }
             for d in discounts
             if d.amount
-        ]
-        + ([{"label": "Cash rounding", "amount": _s(-sale.cash_rounding)}] if sale.cash_rounding else []),
+        ],
         "taxes": [
             {"rate": _percent(t.rate), "taxable": _s(t.taxable), "tax": _s(t.tax), "code": codes[t.rate]}
             for t in tax_lines

@@ -5,18 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from hardware.layout import PAPER_80MM
+from hardware.layout import PAPER_80MM, receipt_layout
+from hardware.payload import receipt_from_dict
+from hardware.preview import render_text
 from hardware.printer import receipt_bytes
 from hardware.receipt import (
     LineDiscount,
     LoyaltySummary,
     Receipt,
-    ReceiptLine,
     Report,
     ReportRow,
-    SaleDiscount,
-    TaxRow,
-    Tender,
 )
 from store_node.checkout.services.sales import sale_set_discount, sale_set_line_discount
 from store_node.checkout.services.shifts import till_shift_close
@@ -27,47 +25,9 @@ from tests.store_node.checkout.helpers import MILK, ring
 pytestmark = pytest.mark.django_db
 
 
-def _dec(value):
-    return None if value is None else Decimal(value)
-
-
 def receipt_from_payload(p: dict) -> Receipt:
     """What the print worker does: JSON to dataclasses, decimal strings to Decimals, nothing else."""
-    return Receipt(
-        receipt_number=p["receipt_number"],
-        issued_at=datetime.fromisoformat(p["issued_at"]),
-        cashier=p["cashier"],
-        lines=tuple(
-            ReceiptLine(
-                description=x["description"],
-                unit_price=Decimal(x["unit_price"]),
-                line_total=Decimal(x["line_total"]),
-                quantity=_dec(x["quantity"]),
-                weight=_dec(x["weight"]),
-                unit=x["unit"],
-                discount=LineDiscount(x["discount"]["label"], Decimal(x["discount"]["amount"]))
-                if x["discount"]
-                else None,
-                tax_code=x["tax_code"],
-            )
-            for x in p["lines"]
-        ),
-        subtotal=Decimal(p["subtotal"]),
-        total=Decimal(p["total"]),
-        header_lines=tuple(p["header_lines"]),
-        discounts=tuple(SaleDiscount(d["label"], Decimal(d["amount"])) for d in p["discounts"]),
-        taxes=tuple(
-            TaxRow(Decimal(t["rate"]), Decimal(t["taxable"]), Decimal(t["tax"]), t["code"])
-            for t in p["taxes"]
-        ),
-        tenders=tuple(Tender(t["kind"], Decimal(t["amount"]), t["reference"]) for t in p["tenders"]),
-        change=_dec(p["change"]),
-        loyalty=LoyaltySummary(**p["loyalty"]) if p["loyalty"] else None,
-        footer_lines=tuple(p["footer_lines"]),
-        currency=p["currency"],
-        terminal=p["terminal"],
-        title=p["title"],
-    )
+    return receipt_from_dict(p)
 
 
 def test_receipt_payload_builds_the_hardware_receipt_and_renders(till, goods, member):
@@ -93,10 +53,36 @@ def test_receipt_payload_builds_the_hardware_receipt_and_renders(till, goods, me
     ]
     assert receipt.lines[0].discount == LineDiscount("Discount 10%", Decimal("0.40"))
     assert receipt.subtotal - sum(d.amount for d in receipt.discounts) == receipt.total
-    assert (receipt.total, receipt.change) == (Decimal("5.55"), Decimal("14.45"))
+    # 5.57 due, paid in cash rounded to 5.55: the rounding is its own row, the change is from 5.55
+    assert (receipt.total, receipt.cash_rounding, receipt.change) == (
+        Decimal("5.57"),
+        Decimal("-0.02"),
+        Decimal("14.45"),
+    )
     assert receipt.loyalty == LoyaltySummary(member.number, 5, 0, 5)
     assert receipt.issued_at.utcoffset() is not None and receipt.terminal == "S01-T02"
     assert b"S01-T02-000001" in receipt_bytes(receipt, paper=PAPER_80MM, profile="TM-T88V")
+
+
+def test_cash_rounding_prints_as_its_own_signed_row_not_as_a_discount(till, goods):
+    sale = ring(till, MILK)  # 1.99, paid in cash: 2.00 with 0.05 coins
+    done = sale_complete(
+        sale_id=sale.id,
+        terminal=till.terminal,
+        cashier=till.cashier,
+        tenders=[{"kind": "cash", "tendered": "5.00"}],
+    )
+    receipt = receipt_from_payload(PrintJob.objects.get(kind="receipt").payload)
+
+    assert done.cash_rounding == Decimal("0.01")
+    assert (receipt.total, receipt.cash_rounding, receipt.change) == (
+        Decimal("1.99"),
+        Decimal("0.01"),
+        Decimal("3.00"),
+    )
+    assert receipt.discounts == ()
+    text = render_text(receipt_layout(receipt, PAPER_80MM))
+    assert "Cash rounding" in text and "+0.01" in text and "--" not in text.replace("-" * 8, "")
 
 
 def test_z_report_payload_builds_the_hardware_report(till, goods):
