@@ -365,8 +365,11 @@ def snapshot_build(*, store: Store, attempts: int = 5):
     for _ in range(attempts):
         feed_publish_cloud()
         out = tempfile.TemporaryFile()
+        # The isolation level can only be set as the transaction's first statement: when called
+        # inside a caller's transaction (a test's), that transaction's snapshot is the one we get.
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and outermost:
                 with connection.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             state = FeedState.objects.get(pk=1)
