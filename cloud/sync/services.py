@@ -55,6 +55,7 @@ from retail.replication.wire import (
     envelope_of_event,
     envelope_parse,
 )
+from retail.stock.models import StockLevel
 from retail.stock.services import stock_on_hand
 from retail.stores.models import Store
 
@@ -194,6 +195,19 @@ class CloudHooks(ApplyHooks):
             Oversell.objects.create(
                 store_id=store_id, product_id=product_id, on_hand=on_hand, origin=env.origin, seq=env.seq
             )
+
+    def stock_levels_moved(self, *, moved):
+        negative = StockLevel.objects.filter(
+            product_id__in={product for _store, product in moved}, on_hand__lt=0
+        ).values_list("store_id", "product_id", "on_hand")
+        Oversell.objects.bulk_create(
+            [
+                Oversell(store_id=store, product_id=product, on_hand=on_hand, origin=env.origin, seq=env.seq)
+                for store, product, on_hand in negative
+                if (env := moved.get((store, product))) is not None
+                and str(env.payload.get("quantity", "0")).startswith("-")
+            ]
+        )
 
     def points_posted(self, *, member_id, env):
         balance = Member.objects.filter(pk=member_id).values_list("points_balance", flat=True).get()

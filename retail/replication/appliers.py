@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from retail.api_errors import DomainError
@@ -70,6 +70,11 @@ class ApplyHooks:
 
     def stock_moved(self, *, store_id, product_id, env: Envelope) -> None:
         pass
+
+    def stock_levels_moved(self, *, moved: dict[tuple, Envelope]) -> None:
+        """Many (store, product) levels moved at once; ``moved`` maps each to its last movement's event."""
+        for (store_id, product_id), env in moved.items():
+            self.stock_moved(store_id=store_id, product_id=product_id, env=env)
 
     def points_posted(self, *, member_id, env: Envelope) -> None:
         pass
@@ -682,12 +687,35 @@ def stock_moved_bulk(envs: list[Envelope], ctx: ApplyContext) -> tuple[list[Enve
             StockLevel.objects.bulk_create(
                 [StockLevel(store_id=s, product_id=p, on_hand=0) for s, p in deltas], ignore_conflicts=True
             )
-            for (store_id, product_id), delta in deltas.items():
-                StockLevel.objects.filter(store_id=store_id, product_id=product_id).update(
-                    on_hand=F("on_hand") + delta
-                )
-            for (store_id, product_id), env in last.items():
-                ctx.hooks.stock_moved(store_id=store_id, product_id=product_id, env=env)
+            _levels_add(deltas)
+            ctx.hooks.stock_levels_moved(moved=last)
     except IntegrityError:
         return [], envs  # let the careful path sort it out event by event
     return applied, left
+
+
+def _levels_add(deltas: dict[tuple, Decimal]) -> None:
+    """Add each delta to its (store, product) level in one statement (UPDATE ... FROM VALUES)."""
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    items = list(deltas.items())
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s::uuid, %s::uuid, %s::numeric)"] * len(chunk))
+        else:
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params: list = []
+        for (store_id, product_id), delta in chunk:
+            key = (
+                (store_id, product_id)
+                if connection.vendor == "postgresql"
+                else (store_id.hex, product_id.hex)
+            )
+            params += [*key, str(delta)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET on_hand = {table}.on_hand + v.d, updated_at = %s "
+                f"FROM (SELECT column1 AS s, column2 AS p, column3 AS d FROM (VALUES {values}) AS x) AS v "
+                f"WHERE {table}.store_id = v.s AND {table}.product_id = v.p",
+                [timezone.now(), *params],
+            )
