@@ -401,3 +401,23 @@ def snapshot_build(*, store: Store, attempts: int = 5):
         out.seek(0)
         return out, state.last_seq, rows
     raise DomainError("head office is too busy to take a consistent snapshot; retry", code="snapshot_busy")
+
+
+def feed_prune(*, older_than: timedelta) -> int:
+    """Delete feed entries older than ``older_than`` and raise the floor: a store whose cursor is
+    below it gets ``cursor_expired`` and reloads a snapshot. Returns how many entries went."""
+    _feed_state()
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq"))  # the feed lock
+        last_old = (
+            FeedEntry.objects.filter(created_at__lt=cutoff)
+            .order_by("-seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        if last_old is None:
+            return 0
+        deleted, _ = FeedEntry.objects.filter(seq__lte=last_old).delete()
+        FeedState.objects.filter(pk=1, floor_seq__lt=last_old).update(floor_seq=last_old)
+    return deleted

@@ -107,3 +107,20 @@ def test_a_cursor_below_the_pruned_floor_asks_for_a_snapshot(enrolled):
     response = pull(enrolled["clients"]["S01"], 3)
     assert response.status_code == 410
     assert response.json()["code"] == "cursor_expired"
+
+
+def test_pruning_the_feed_sends_stores_behind_it_to_a_snapshot(enrolled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cloud.sync.services import feed_prune
+
+    price_set(product=enrolled["product"], amount=Decimal("5.00"))
+    price_set(product=enrolled["product"], amount=Decimal("5.10"))
+    feed_publish_cloud()
+    FeedEntry.objects.filter(seq=1).update(created_at=timezone.now() - timedelta(days=40))
+    assert feed_prune(older_than=timedelta(days=30)) == 1
+    assert pull(enrolled["clients"]["S01"], 0).json()["code"] == "cursor_expired"
+    page = pull(enrolled["clients"]["S01"], 1).json()
+    assert [e["payload"]["amount"] for e in page["events"] if e["type"] == "price.set"] == ["5.10"]
