@@ -7,8 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 
 from retail.outbox import hlc
 from retail.outbox.models import Event, NodeClock
@@ -48,14 +46,65 @@ def event_append(*, type: str, payload: dict[str, Any], origin: str | None = Non
     )
 
 
-def _advance_clock(origin: str) -> tuple[int, int]:
-    # The UPDATE takes the row's write lock first, so concurrent appenders of this origin queue
-    # here until we commit; the read after it sees our own increment.
-    advance = {"last_seq": F("last_seq") + 1, "last_hlc": Greatest(Value(hlc.tick(0)), F("last_hlc") + 1)}
-    if not NodeClock.objects.filter(origin=origin).update(**advance):
-        NodeClock.objects.get_or_create(origin=origin)
-        NodeClock.objects.filter(origin=origin).update(**advance)
-    return NodeClock.objects.filter(origin=origin).values_list("last_seq", "last_hlc").get()
+def event_append_many(*, events: list[tuple[str, dict[str, Any]]], origin: str | None = None) -> list[Event]:
+    """Append several events, in order, in the caller's transaction: one clock advance, one INSERT.
+
+    Same invariants as ``event_append``, which it equals called once per event: the events commit
+    if and only if the caller's change commits, their ``seq`` are the next ``len(events)`` integers
+    of the origin in the order given, and their ``hlc`` increase strictly, none behind the wall clock.
+    """
+    if not connection.in_atomic_block:
+        raise OutboxError("event_append_many must run inside the transaction of the change it records")
+    specs = []
+    for type, _payload in events:
+        spec = EVENT_TYPES.get(type)
+        if spec is None:
+            raise OutboxError(
+                f"unknown event type {type!r}; add it to retail/outbox/types.py and docs/events.md"
+            )
+        specs.append(spec)
+    if not events:
+        return []
+    origin = origin or node_origin()
+    last_seq, last_hlc = _advance_clock(origin, len(events))
+    first_seq, first_hlc = last_seq - len(events) + 1, last_hlc - len(events) + 1
+    return Event.objects.bulk_create(
+        [
+            Event(
+                origin=origin,
+                seq=first_seq + i,
+                hlc=first_hlc + i,
+                type=type,
+                schema=spec.schema,
+                payload=_json_ready(payload),
+            )
+            for i, ((type, payload), spec) in enumerate(zip(events, specs, strict=True))
+        ]
+    )
+
+
+def _advance_clock(origin: str, count: int = 1) -> tuple[int, int]:
+    """Take ``count`` seqs and clock values; returns the last of each (the first is ``last - count + 1``).
+
+    One ``UPDATE … RETURNING``: it takes the row's write lock first, so concurrent appenders of this
+    origin queue here until we commit. ``last_hlc`` becomes ``max(now + count - 1, last_hlc + count)``
+    so the first of the ``count`` values is ``max(now, last_hlc + 1)``, as ``hlc.tick`` gives.
+    """
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    table = connection.ops.quote_name(NodeClock._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last_seq = last_seq + %s, last_hlc = {greatest}(%s, last_hlc + %s) "
+        "WHERE origin = %s RETURNING last_seq, last_hlc"
+    )
+    params = [count, hlc.tick(0) + count - 1, count, origin]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # the origin's first event
+            NodeClock.objects.get_or_create(origin=origin)
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return row[0], row[1]
 
 
 def clock_observe(*, remote_hlc: int, max_skew_ms: int | None = None, origin: str | None = None) -> int:

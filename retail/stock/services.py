@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from retail.outbox.services import event_append, node_origin
+from retail.outbox.services import event_append, event_append_many, node_origin
 from retail.stock.models import MovementKind, StockLevel, StockMovement
 
 # The sign a movement of each kind must have; count adjustments go either way.
@@ -38,13 +39,7 @@ def stock_movement_record(
     movement_id=None,
 ) -> StockMovement:
     """Write one movement and move the projection with it, without an event (sync applies use this)."""
-    if not isinstance(quantity, Decimal):
-        raise TypeError("stock quantities are Decimals")
-    sign = _SIGN.get(kind)
-    if sign is not None and quantity * sign < 0:
-        raise StockError(
-            f"a {kind} movement must be {'positive' if sign > 0 else 'negative'}, got {quantity}"
-        )
+    _check(kind, quantity)
     fields = dict(
         store_id=store_id,
         product_id=product_id,
@@ -61,6 +56,16 @@ def stock_movement_record(
         movement = StockMovement.objects.create(**fields)
         _level_add(store_id, product_id, quantity)
     return movement
+
+
+def _check(kind: str, quantity: Decimal) -> None:
+    if not isinstance(quantity, Decimal):
+        raise TypeError("stock quantities are Decimals")
+    sign = _SIGN.get(kind)
+    if sign is not None and quantity * sign < 0:
+        raise StockError(
+            f"a {kind} movement must be {'positive' if sign > 0 else 'negative'}, got {quantity}"
+        )
 
 
 def _level_add(store_id, product_id, quantity: Decimal) -> None:
@@ -115,6 +120,77 @@ def stock_move(
         )
         event_append(type="stock.moved", payload=movement_payload(movement))
     return movement
+
+
+@dataclass(frozen=True)
+class Move:
+    """One movement of ``stock_move_many``."""
+
+    product_id: object
+    kind: str
+    quantity: Decimal
+    reference: str = ""
+    note: str = ""
+
+
+def stock_move_many(*, store_id, moves: list[Move]) -> list[StockMovement]:
+    """Record several local movements at one store (a sale's lines) and their ``stock.moved`` events.
+
+    Equal to ``stock_move`` called once per move, in order, but set-based: one INSERT of the
+    movements, one read of the levels (locked: ``select_for_update`` on PostgreSQL, the IMMEDIATE
+    write lock on SQLite), one INSERT of the missing levels, one UPDATE of the levels (each moved
+    by the sum of its movements, added in Python: SQL decimal arithmetic is floating point on
+    SQLite) and one ``event_append_many``. Invariant: every ``StockLevel.on_hand`` equals the sum of
+    its movements. Refuses the whole batch (nothing written) if any move has the wrong sign.
+    """
+    for move in moves:
+        _check(move.kind, move.quantity)
+    if not moves:
+        return []
+    now, origin = timezone.now(), node_origin()
+    with transaction.atomic(savepoint=False):
+        movements = StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    store_id=store_id,
+                    product_id=move.product_id,
+                    kind=move.kind,
+                    quantity=move.quantity,
+                    reference=move.reference,
+                    note=move.note,
+                    origin=origin,
+                    created_at=now,
+                )
+                for move in moves
+            ]
+        )
+        delta: dict = {}
+        for move in moves:
+            delta[move.product_id] = delta.get(move.product_id, Decimal(0)) + move.quantity
+        levels = _levels_locked(store_id, delta)
+        missing = [pid for pid in delta if pid not in levels]
+        if missing:  # first movements of these products here: create the rows (losing a race is fine)
+            StockLevel.objects.bulk_create(
+                [StockLevel(store_id=store_id, product_id=pid, on_hand=0) for pid in missing],
+                ignore_conflicts=True,
+            )
+            levels.update(_levels_locked(store_id, missing))
+        for pid, level in levels.items():
+            level.on_hand += delta[pid]
+            level.updated_at = now
+        StockLevel.objects.bulk_update(list(levels.values()), ["on_hand", "updated_at"])
+        event_append_many(events=[("stock.moved", movement_payload(m)) for m in movements])
+    return movements
+
+
+def _levels_locked(store_id, product_ids) -> dict:
+    levels = (
+        StockLevel.objects.select_for_update()
+        .filter(store_id=store_id, product_id__in=list(product_ids))
+        .only("pk", "product_id", "on_hand")
+        .order_by("pk")  # one lock order for every batch (PostgreSQL row locks)
+    )
+    return {level.product_id: level for level in levels}
 
 
 def stock_count(

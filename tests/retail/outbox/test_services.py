@@ -102,3 +102,67 @@ def test_seq_is_gapless_under_two_concurrent_writers():
     for name in ("a", "b"):
         mine = Event.objects.filter(payload__writer=name).order_by("seq").values_list("payload__i", flat=True)
         assert list(mine) == list(range(per_thread))
+
+
+def test_many_events_take_consecutive_seqs_in_order_after_single_ones():
+    from retail.outbox.services import event_append_many
+
+    with transaction.atomic():
+        first = event_append(type="stock.moved", payload={"n": 0})
+        many = event_append_many(
+            events=[("stock.moved", {"n": n}) for n in (1, 2, 3)] + [("sale.cancelled", {})]
+        )
+        last = event_append(type="stock.moved", payload={"n": 5})
+
+    rows = list(Event.objects.order_by("seq").values_list("seq", "type", "payload", "hlc"))
+    assert [r[:3] for r in rows] == [
+        (1, "stock.moved", {"n": 0}),
+        (2, "stock.moved", {"n": 1}),
+        (3, "stock.moved", {"n": 2}),
+        (4, "stock.moved", {"n": 3}),
+        (5, "sale.cancelled", {}),
+        (6, "stock.moved", {"n": 5}),
+    ]
+    hlcs = [r[3] for r in rows]
+    assert hlcs == sorted(set(hlcs))
+    assert [e.seq for e in many] == [2, 3, 4, 5] and (first.seq, last.seq) == (1, 6)
+
+
+def test_many_events_roll_back_with_the_change_and_give_their_seqs_back():
+    from retail.outbox.services import event_append_many
+
+    with pytest.raises(Boom), transaction.atomic():
+        event_append_many(events=[("stock.moved", {"n": 1}), ("stock.moved", {"n": 2})])
+        raise Boom
+    with transaction.atomic():
+        event_append_many(events=[("stock.moved", {"n": 3})])
+
+    assert list(Event.objects.values_list("seq", "payload")) == [(1, {"n": 3})]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_events_outside_a_transaction_are_refused():
+    from retail.outbox.services import event_append_many
+
+    with pytest.raises(OutboxError, match="inside the transaction"):
+        event_append_many(events=[("stock.moved", {})])
+    assert Event.objects.count() == 0
+
+
+def test_a_batch_with_an_unknown_event_type_is_refused_whole():
+    from retail.outbox.services import event_append_many
+
+    with pytest.raises(OutboxError, match="unknown event type"), transaction.atomic():
+        event_append_many(events=[("stock.moved", {}), ("sale.exploded", {})])
+    assert Event.objects.count() == 0
+
+
+def test_many_events_hlc_is_never_behind_the_wall_clock():
+    from retail.outbox import hlc
+    from retail.outbox.services import event_append_many
+
+    before = hlc.pack(hlc.now_millis())
+    with transaction.atomic():
+        events = event_append_many(events=[("stock.moved", {"n": n}) for n in range(3)])
+
+    assert all(e.hlc >= before for e in events)

@@ -92,3 +92,72 @@ def test_decimal_sum_groups_and_filters_like_sum():
     assert list(totals.values_list("net", "out")) == [(Decimal("0.276"), Decimal("-0.057"))]
     nothing = StockMovement.objects.filter(quantity__gt=1000)
     assert nothing.aggregate(s=DecimalSum("quantity", places=3))["s"] == Decimal("0.000")
+
+
+@given(
+    before=st.lists(st.tuples(st.integers(0, 2), movement), max_size=6),
+    batch=st.lists(st.tuples(st.integers(0, 2), movement), min_size=1, max_size=12),
+)
+def test_a_batch_of_moves_keeps_on_hand_equal_to_the_ledger_and_appends_its_events_in_order(before, batch):
+    from retail.stock.services import Move, stock_move_many
+
+    with transaction.atomic():
+        # given a store where some products already moved (others never did)
+        store, products = make_store(), [make_product(), make_product(), make_product()]
+        for product_i, (kind, quantity) in before:
+            stock_move(store_id=store.id, product_id=products[product_i].id, kind=kind, quantity=quantity)
+        first_seq = Event.objects.count() + 1
+        # when a batch moves them, the same product possibly several times
+        movements = stock_move_many(
+            store_id=store.id,
+            moves=[
+                Move(product_id=products[i].id, kind=kind, quantity=quantity, reference="R1")
+                for i, (kind, quantity) in batch
+            ],
+        )
+        # then every level equals its ledger, and there is one event per movement, in order, gapless
+        for p in products:
+            assert stock_on_hand(store_id=store.id, product_id=p.id) == ledger_sum(store, p)
+        assert StockLevel.objects.filter(store=store).count() == len({i for i, _ in before + batch})
+        events = list(Event.objects.filter(seq__gte=first_seq).order_by("seq"))
+        assert [e.seq for e in events] == list(range(first_seq, first_seq + len(batch)))
+        assert [e.payload["id"] for e in events] == [str(m.id) for m in movements]
+        assert [e.payload["quantity"] for e in events] == [f"{q}" for _, (_, q) in batch]
+        hlcs = [e.hlc for e in events]
+        assert hlcs == sorted(set(hlcs))
+        transaction.set_rollback(True)
+
+
+def test_a_batch_with_one_wrongly_signed_move_writes_nothing():
+    from retail.stock.services import Move, stock_move_many
+
+    store, product = make_store(), make_product()
+
+    with pytest.raises(StockError, match="must be negative"):
+        stock_move_many(
+            store_id=store.id,
+            moves=[
+                Move(product_id=product.id, kind=MovementKind.SALE, quantity=Decimal("-1")),
+                Move(product_id=product.id, kind=MovementKind.SALE, quantity=Decimal("2")),
+            ],
+        )
+
+    assert (StockMovement.objects.count(), StockLevel.objects.count(), Event.objects.count()) == (0, 0, 0)
+
+
+def test_a_batch_of_five_lines_is_a_fixed_number_of_queries(django_assert_num_queries):
+    from retail.stock.services import Move, stock_move_many
+
+    store, products = make_store(), [make_product() for _ in range(5)]
+    stock_move(store_id=store.id, product_id=products[0].id, kind="receipt", quantity=Decimal("9"))
+    moves = [
+        Move(product_id=p.id, kind="sale", quantity=Decimal("-1"), reference="S01-T01-000001")
+        for p in products
+    ]
+
+    # movements, levels, missing levels, levels again, level update, clock, events
+    with django_assert_num_queries(7):
+        stock_move_many(store_id=store.id, moves=moves)
+
+    assert stock_on_hand(store_id=store.id, product_id=products[0].id) == Decimal("8")
+    assert stock_on_hand(store_id=store.id, product_id=products[4].id) == Decimal("-1")
