@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F
 
 from retail.sales.models import ReceiptCounter, Sale
 
@@ -17,12 +16,19 @@ def receipt_number_next(*, terminal) -> str:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("receipt numbers are taken inside the transaction of the sale")
-    counter = ReceiptCounter.objects.filter(terminal_id=terminal.id)
-    if not counter.update(last_number=F("last_number") + 1):
-        ReceiptCounter.objects.get_or_create(terminal_id=terminal.id)
-        counter.update(last_number=F("last_number") + 1)
-    number = counter.values_list("last_number", flat=True).get()
-    return f"{terminal.label}-{number:06d}"
+    # One UPDATE … RETURNING (SQLite >= 3.35, PostgreSQL): the increment and its read in one statement.
+    table = connection.ops.quote_name(ReceiptCounter._meta.db_table)
+    column = connection.ops.quote_name(ReceiptCounter._meta.get_field("terminal").column)
+    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE {column} = %s RETURNING last_number"
+    terminal_id = ReceiptCounter._meta.get_field("terminal").get_db_prep_value(terminal.id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [terminal_id])
+        row = cursor.fetchone()
+        if row is None:  # the terminal's first receipt
+            ReceiptCounter.objects.get_or_create(terminal_id=terminal.id)
+            cursor.execute(sql, [terminal_id])
+            row = cursor.fetchone()
+    return f"{terminal.label}-{row[0]:06d}"
 
 
 def sale_completed_payload(sale: Sale, lines, discounts, tax_lines, tenders) -> dict:

@@ -11,11 +11,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from retail.api_errors import DomainError, Invalid
-from retail.catalog.models import Product
 from retail.members.models import Member, PointsKind
 from retail.members.services import points_post
 from retail.money import money_sum, to_money
@@ -26,7 +25,7 @@ from retail.sales.models import Sale, SaleLine, SaleStatus, SaleTaxLine, Tender,
 from retail.sales.services import receipt_number_next, sale_completed_payload
 from retail.shifts.selectors import shift_open_for
 from retail.stock.models import MovementKind
-from retail.stock.services import stock_move
+from retail.stock.services import Move, stock_move_many
 from store_node.checkout.selectors import points_redeemable
 from store_node.checkout.services.members import points_for, points_value
 from store_node.checkout.services.receipts import receipt_payload
@@ -80,60 +79,82 @@ def sale_add_tender(
     """
     if kind not in TenderKind.values:
         raise Invalid(f"kind must be one of {', '.join(TenderKind.values)}", code="tender_kind")
-    now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
-        if kind == TenderKind.CASH:
-            cash = _money(tendered if tendered is not None else amount, "tendered")
-            existing = Tender.objects.filter(sale=sale, kind=TenderKind.CASH).first()
-            if existing:
-                existing.tendered += cash
-                existing.save(update_fields=["tendered"])
-                return existing
+        return _tender_add(
+            sale=sale,
+            kind=kind,
+            amount=amount,
+            tendered=tendered,
+            reference=reference,
+            approved=approved,
+            points=points,
+        )
+
+
+def _tender_add(
+    *,
+    sale: Sale,
+    kind: str,
+    amount=None,
+    tendered=None,
+    reference: str = "",
+    approved: bool = True,
+    points: int | None = None,
+) -> Tender:
+    """``sale_add_tender`` on a sale already loaded (and locked) by the caller's transaction."""
+    if kind not in TenderKind.values:
+        raise Invalid(f"kind must be one of {', '.join(TenderKind.values)}", code="tender_kind")
+    now = timezone.now()
+    if kind == TenderKind.CASH:
+        cash = _money(tendered if tendered is not None else amount, "tendered")
+        existing = Tender.objects.filter(sale=sale, kind=TenderKind.CASH).first()
+        if existing:
+            existing.tendered += cash
+            existing.save(update_fields=["tendered"])
+            return existing
+        return Tender.objects.create(
+            sale=sale, kind=kind, amount=Decimal("0.00"), tendered=cash, created_at=now
+        )
+    remaining = sale.total - _non_cash_paid(sale)
+    if kind == TenderKind.CARD:
+        value = _money(amount, "amount")
+        if not approved:
             return Tender.objects.create(
-                sale=sale, kind=kind, amount=Decimal("0.00"), tendered=cash, created_at=now
+                sale=sale,
+                kind=kind,
+                amount=value,
+                reference=reference[:64],
+                approved=False,
+                created_at=now,
             )
-        remaining = sale.total - _non_cash_paid(sale)
-        if kind == TenderKind.CARD:
-            value = _money(amount, "amount")
-            if not approved:
-                return Tender.objects.create(
-                    sale=sale,
-                    kind=kind,
-                    amount=value,
-                    reference=reference[:64],
-                    approved=False,
-                    created_at=now,
-                )
-            if not reference:
-                raise Invalid("Give the card terminal's approval reference", code="reference_required")
-            if value > remaining:
-                raise Invalid(
-                    f"Card amount {value} exceeds the {remaining} still due", code="tender_exceeds_due"
-                )
-            return Tender.objects.create(
-                sale=sale, kind=kind, amount=value, reference=reference[:64], created_at=now
-            )
-        if sale.member_id is None:
-            raise Invalid("Attach a member before paying with points", code="member_required")
-        if points is None:
-            value = _money(amount, "amount")
-            points = int(value / points_value(1))
-        if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
-            raise Invalid("points must be a whole number above 0", code="points_invalid")
-        value = points_value(points)
-        available = points_redeemable(member=sale.member, sale=sale)
-        if points > available:
-            raise DomainError(
-                f"Only {available} points can be redeemed at this store now",
-                code="points_insufficient",
-                redeemable=available,
-            )
+        if not reference:
+            raise Invalid("Give the card terminal's approval reference", code="reference_required")
         if value > remaining:
-            raise Invalid(
-                f"{points} points ({value}) exceed the {remaining} still due", code="tender_exceeds_due"
-            )
-        return Tender.objects.create(sale=sale, kind=kind, amount=value, points=points, created_at=now)
+            raise Invalid(f"Card amount {value} exceeds the {remaining} still due", code="tender_exceeds_due")
+        return Tender.objects.create(
+            sale=sale, kind=kind, amount=value, reference=reference[:64], created_at=now
+        )
+    if sale.member_id is None:
+        raise Invalid("Attach a member before paying with points", code="member_required")
+    if points is None:
+        value = _money(amount, "amount")
+        points = int(value / points_value(1))
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise Invalid("points must be a whole number above 0", code="points_invalid")
+    value = points_value(points)
+    available = points_redeemable(member=sale.member, sale=sale)
+    if points > available:
+        raise DomainError(
+            f"Only {available} points can be redeemed at this store now",
+            code="points_insufficient",
+            redeemable=available,
+        )
+    if value > remaining:
+        raise Invalid(
+            f"{points} points ({value}) exceed the {remaining} still due", code="tender_exceeds_due"
+        )
+    return Tender.objects.create(sale=sale, kind=kind, amount=value, points=points, created_at=now)
 
 
 def sale_remove_tender(*, sale_id, tender_id, terminal) -> None:
@@ -173,13 +194,16 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
     ``tenders`` (optional) are added first, each as ``sale_add_tender`` would, in the same transaction.
     """
     with transaction.atomic():
-        for tender in tenders or ():
-            sale_add_tender(sale_id=sale_id, terminal=terminal, **tender)
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
+        for tender in tenders or ():
+            _tender_add(sale=sale, **tender)
         shift = shift_open_for(terminal=terminal)
         if shift is None:
             raise DomainError("Open a shift on this terminal before taking payment", code="no_open_shift")
-        lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+        # The product's unit rides along for the receipt (weights print as kg).
+        lines = list(
+            SaleLine.objects.filter(sale=sale).annotate(product_unit=F("product__unit")).order_by("position")
+        )
         if not any(not line.voided for line in lines):
             raise DomainError("The sale has no items", code="sale_empty")
         discounts = list(sale.discounts.all())
@@ -250,15 +274,19 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
             type="sale.completed",
             payload=sale_completed_payload(sale, lines, discounts, tax_lines, tender_rows),
         )
-        for line in lines:
-            if not line.voided:
-                stock_move(
-                    store_id=sale.store_id,
+        stock_move_many(
+            store_id=sale.store_id,
+            moves=[
+                Move(
                     product_id=line.product_id,
                     kind=MovementKind.SALE,
                     quantity=-line.quantity,
                     reference=sale.receipt_number,
                 )
+                for line in lines
+                if not line.voided
+            ],
+        )
         if points_tendered:
             points_post(
                 member_id=member.id,
@@ -277,9 +305,7 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
             )
         if member:
             member.refresh_from_db(fields=["points_balance"])
-        units = dict(
-            Product.objects.filter(pk__in={line.product_id for line in lines}).values_list("id", "unit")
-        )
+        units = {line.product_id: line.product_unit for line in lines}
         print_job_enqueue(
             terminal=terminal,
             kind="receipt",

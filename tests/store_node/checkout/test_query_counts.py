@@ -30,3 +30,37 @@ def test_suspended_list_is_one_query(till, goods, django_assert_num_queries):
     with django_assert_num_queries(1):
         rows = [(s.terminal.code, s.cashier.username) for s in sales_suspended(store_id=till.store.id)]
     assert rows == [("T02", "c101")] * 3
+
+
+@pytest.mark.parametrize("products", [1, 5])
+def test_completing_a_sale_costs_the_same_queries_for_one_line_or_five(
+    api, goods, products, django_assert_num_queries
+):
+    from retail.catalog.models import Unit
+    from retail.outbox.models import Event
+    from retail.stock.models import StockLevel
+    from tests.factories import ean13, make_product
+
+    # given the terminal's first receipt already taken (its counter row exists) by a sale of bread
+    first = api.post("sales").json()
+    api.post(f"sales/{first['id']}/lines", {"sku": "100002"})
+    api.post(f"sales/{first['id']}/complete", {"tenders": [{"kind": "cash", "tendered": "5.00"}]})
+    # and an open sale of `products` lines, none of them ever moved at this store
+    codes = [MILK] + [ean13(f"40000009{i:04d}") for i in range(1, products)]
+    for code in codes[1:]:
+        make_product("2.50", barcode=code, unit=Unit.EACH)
+    sale = api.post("sales").json()
+    for code in codes:
+        api.post(f"sales/{sale['id']}/lines", {"scan": code})
+    events_before = Event.objects.count()
+    # session, sale, cash tender (find, insert), shift, lines, discount, tenders, receipt number, sale,
+    # cash tender amounts, tax lines, sale.completed (clock, insert), stock (movements, levels, missing
+    # levels, levels again, level update, clock, events), print job, drawer kick, and the savepoints
+    with django_assert_num_queries(25):
+        response = api.post(
+            f"sales/{sale['id']}/complete", {"tenders": [{"kind": "cash", "tendered": "50.00"}]}
+        )
+    # then it completed, with one stock movement and event per line
+    assert response.status_code == 200, response.content
+    assert StockLevel.objects.count() == 1 + products
+    assert Event.objects.count() - events_before == 1 + products
