@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
+from retail.dbmath import DecimalSum
 from retail.sales.models import Sale, SaleKind, SaleStatus, SaleTaxLine, Tender
 from retail.shifts.models import CashMovement, CashMovementKind, Shift
 
@@ -30,27 +31,27 @@ def shift_figures(*, shift: Shift) -> dict:
     done = Sale.objects.filter(shift=shift, status=SaleStatus.COMPLETED)
     agg = done.aggregate(
         sales_count=Count("id", filter=Q(kind=SaleKind.SALE)),
-        sales_total=Sum("total", filter=Q(kind=SaleKind.SALE)),
+        sales_total=DecimalSum("total", places=2, filter=Q(kind=SaleKind.SALE)),
         returns_count=Count("id", filter=Q(kind=SaleKind.RETURN)),
-        returns_total=Sum("total", filter=Q(kind=SaleKind.RETURN)),
-        discount_total=Sum("discount_total", filter=Q(kind=SaleKind.SALE)),
-        cash_rounding=Sum("cash_rounding"),
+        returns_total=DecimalSum("total", places=2, filter=Q(kind=SaleKind.RETURN)),
+        discount_total=DecimalSum("discount_total", places=2, filter=Q(kind=SaleKind.SALE)),
+        cash_rounding=DecimalSum("cash_rounding", places=2),
     )
     tax_rows = (
         SaleTaxLine.objects.filter(sale__shift=shift, sale__status=SaleStatus.COMPLETED)
         .values("tax_class", "rate")
-        .annotate(taxable=Sum("taxable"), tax=Sum("tax"))
+        .annotate(taxable=DecimalSum("taxable", places=2), tax=DecimalSum("tax", places=2))
         .order_by("rate", "tax_class")
     )
     tenders = (
         Tender.objects.filter(sale__shift=shift, sale__status=SaleStatus.COMPLETED, approved=True)
         .values("kind")
-        .annotate(amount=Sum("amount"))
+        .annotate(amount=DecimalSum("amount", places=2))
         .order_by("kind")
     )
     moves = CashMovement.objects.filter(shift=shift).aggregate(
-        paid_in=Sum("amount", filter=Q(kind=CashMovementKind.PAID_IN)),
-        paid_out=Sum("amount", filter=Q(kind=CashMovementKind.PAID_OUT)),
+        paid_in=DecimalSum("amount", places=2, filter=Q(kind=CashMovementKind.PAID_IN)),
+        paid_out=DecimalSum("amount", places=2, filter=Q(kind=CashMovementKind.PAID_OUT)),
     )
     by_kind = {t["kind"]: _money(t["amount"]) for t in tenders}
     for kind in ("cash", "card", "points"):

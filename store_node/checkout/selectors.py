@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from retail.catalog.models import Product
+from retail.dbmath import DecimalSum
 from retail.members.models import Member
 from retail.sales.models import Sale, SaleLine, SaleStatus, Tender
 from store_node.checkout.models import TerminalSession
@@ -113,6 +114,6 @@ def returned_quantities(*, sale: Sale) -> dict:
     rows = (
         SaleLine.objects.filter(original_line__sale=sale, sale__status=SaleStatus.COMPLETED)
         .values("original_line_id")
-        .annotate(q=Sum("quantity"))
+        .annotate(q=DecimalSum("quantity", places=3))
     )
     return {r["original_line_id"]: -r["q"] for r in rows}

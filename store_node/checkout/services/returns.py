@@ -19,6 +19,7 @@ from retail.api_errors import DomainError, Invalid, NotFound
 from retail.audit.services import audit_record
 from retail.barcodes import BarcodeError, parse_scan
 from retail.catalog.models import Product, Unit
+from retail.dbmath import DecimalSum
 from retail.members.models import Member, PointsKind
 from retail.members.services import points_post
 from retail.money import money_sum, round_cash
@@ -153,7 +154,7 @@ def _refunded_so_far(original: Sale) -> dict[str, Decimal]:
     rows = (
         Tender.objects.filter(sale__original_sale=original, sale__status=SaleStatus.COMPLETED)
         .values("kind")
-        .annotate(s=Sum("amount"))
+        .annotate(s=DecimalSum("amount", places=2))
     )
     return {r["kind"]: -r["s"] for r in rows}
 

@@ -11,10 +11,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from retail.api_errors import DomainError, Invalid
+from retail.dbmath import DecimalSum
 from retail.members.models import Member, PointsKind
 from retail.members.services import points_post
 from retail.money import money_sum, to_money
@@ -51,7 +52,7 @@ def _non_cash_paid(sale: Sale) -> Decimal:
     paid = (
         Tender.objects.filter(sale=sale, approved=True)
         .exclude(kind=TenderKind.CASH)
-        .aggregate(s=Sum("amount"))
+        .aggregate(s=DecimalSum("amount", places=2))
     )["s"]
     return paid or Decimal("0.00")
 
