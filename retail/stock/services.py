@@ -148,7 +148,7 @@ def stock_move_many(*, store_id, moves: list[Move]) -> list[StockMovement]:
     if not moves:
         return []
     now, origin = timezone.now(), node_origin()
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         movements = StockMovement.objects.bulk_create(
             [
                 StockMovement(

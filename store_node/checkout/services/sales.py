@@ -11,19 +11,19 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from retail.api_errors import DomainError, Invalid, NotFound
 from retail.audit.services import audit_record
 from retail.barcodes import BarcodeError, ScanResult, parse_scan
-from retail.catalog.models import Price, Product, TaxRate, Unit
+from retail.catalog.models import Product, Unit
 from retail.money import to_money, to_quantity
 from retail.outbox.services import event_append
 from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
 from retail.shifts.selectors import shift_open_for
 from retail.staff.models import Role
+from store_node.checkout.selectors import product_priced
 from store_node.checkout.services.terminal_login import approval_check
 
 MAX_QUANTITY = 9999
@@ -129,30 +129,16 @@ def _quantity(value, *, integer: bool, what: str) -> Decimal:
     return q
 
 
-def _priced(products, store_id):
-    """Products annotated with the price and tax rate in effect now, in the same query (the scan is the
-    hot path of the till): the same rule as ``retail.catalog.selectors.price_for``/``tax_rate_for``."""
-    now = timezone.now()
-    prices = Price.objects.filter(product=OuterRef("pk"), effective_from__lte=now).order_by("-effective_from")
-    rates = TaxRate.objects.filter(tax_class=OuterRef("tax_class"), effective_from__lte=now).order_by(
-        "-effective_from"
-    )
-    return products.annotate(
-        store_price=Subquery(prices.filter(store_id=store_id).values("amount")[:1]),
-        chain_price=Subquery(prices.filter(store__isnull=True).values("amount")[:1]),
-        rate=Subquery(rates.values("rate")[:1]),
-    )
-
-
 def product_for_scan(scan: ScanResult, *, store_id=None) -> Product:
     """The product a scan names (with ``store_price``, ``chain_price``, ``rate``), or a 404."""
-    products = _priced(Product.objects.all(), store_id)
     if scan.kind in ("gtin", "gs1", "variable_measure"):
-        product = products.filter(barcodes__code=scan.key).first()
+        product = product_priced(store_id=store_id, barcode=scan.key)
         if product is None:
             raise NotFound(f"No product with barcode {scan.key}", code="unknown_barcode", barcode=scan.key)
         return product
-    product = products.filter(sku=scan.key).first() or products.filter(barcodes__code=scan.key).first()
+    product = product_priced(store_id=store_id, sku=scan.key) or product_priced(
+        store_id=store_id, barcode=scan.key
+    )
     if product is None:
         raise NotFound(f"No product with barcode or SKU {scan.key}", code="unknown_barcode", barcode=scan.key)
     return product
@@ -191,11 +177,11 @@ def sale_add_line(
             raise DomainError("That is a member card: attach it as the member", code="member_scanned")
         product = product_for_scan(parsed, store_id=terminal.store_id)
     elif sku:
-        product = _priced(Product.objects.filter(sku=sku.strip()), terminal.store_id).first()
+        product = product_priced(store_id=terminal.store_id, sku=sku.strip())
         if product is None:
             raise NotFound(f"No product with SKU {sku.strip()}", code="unknown_sku")
     else:
-        product = _priced(Product.objects.filter(pk=product_id), terminal.store_id).first()
+        product = product_priced(store_id=terminal.store_id, product_id=product_id)
         if product is None:
             raise NotFound(f"No product {product_id}", code="unknown_product")
     if not product.active:

@@ -80,7 +80,7 @@ def sale_add_tender(
     """
     if kind not in TenderKind.values:
         raise Invalid(f"kind must be one of {', '.join(TenderKind.values)}", code="tender_kind")
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
         return _tender_add(
             sale=sale,

@@ -56,7 +56,7 @@ def test_completing_a_sale_costs_the_same_queries_for_one_line_or_five(
     # session, sale, cash tender (find, insert), shift, lines, discount, tenders, receipt number, sale,
     # cash tender amounts, tax lines, sale.completed (clock, insert), stock (movements, levels, missing
     # levels, levels again, level update, clock, events), print job, drawer kick, and the savepoints
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(27):
         response = api.post(
             f"sales/{sale['id']}/complete", {"tenders": [{"kind": "cash", "tendered": "50.00"}]}
         )
