@@ -72,8 +72,14 @@ def sale_basket(*, lines: list[SaleLine], discount: SaleDiscount | None) -> Bask
     )
 
 
-def sale_reprice(*, sale: Sale, lines: list[SaleLine] | None = None) -> Basket:
-    """Reprice the sale from its lines and store every amount that changed (one UPDATE per table)."""
+def sale_reprice(
+    *, sale: Sale, lines: list[SaleLine] | None = None, new_line: SaleLine | None = None
+) -> Basket:
+    """Reprice the sale from its lines and store every amount that changed (one UPDATE per table).
+
+    ``new_line`` (one of ``lines``, not saved yet) is inserted with its amounts already priced, so
+    adding a line to a sale without discounts updates no other line.
+    """
     if lines is None:
         lines = list(sale.lines.all())
     discount = sale.discounts.first()
@@ -83,7 +89,10 @@ def sale_reprice(*, sale: Sale, lines: list[SaleLine] | None = None) -> Basket:
         amounts = (result.line_discount, result.sale_discount, result.total)
         if (line.line_discount, line.sale_discount_share, line.line_total) != amounts:
             line.line_discount, line.sale_discount_share, line.line_total = amounts
-            changed.append(line)
+            if line is not new_line:
+                changed.append(line)
+    if new_line is not None:
+        new_line.save(force_insert=True)
     if changed:
         SaleLine.objects.bulk_update(changed, ["line_discount", "sale_discount_share", "line_total"])
     if discount is not None and discount.amount != basket.sale_discount:
@@ -216,7 +225,7 @@ def sale_add_line(
         lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
         if len(lines) >= MAX_LINES:
             raise DomainError(f"A sale has at most {MAX_LINES} lines", code="too_many_lines")
-        line = SaleLine.objects.create(
+        line = SaleLine(
             sale=sale,
             position=(lines[-1].position + 1) if lines else 1,
             product=product,
@@ -229,7 +238,7 @@ def sale_add_line(
             tax_rate=rate,
         )
         lines.append(line)
-        sale_reprice(sale=sale, lines=lines)
+        sale_reprice(sale=sale, lines=lines, new_line=line)
     sale.lines_cache = lines
     return line
 
