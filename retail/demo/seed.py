@@ -7,6 +7,7 @@ and every projection is written equal to its ledger (on hand = sum of movements,
 from __future__ import annotations
 
 import random
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -225,6 +226,11 @@ DEMO_PASSWORD = "omnitill"
 PINS = {Role.CASHIER: "1111", Role.SUPERVISOR: "2222", Role.STORE_MANAGER: "3333"}
 
 
+def _ascii(text: str) -> str:
+    """E-mail addresses stay ASCII (Django's EmailValidator refuses "chloé@..."): Chloé -> chloe."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def did(kind: str, key: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
 
@@ -426,7 +432,7 @@ def _seed_members(rng: random.Random, count: int) -> None:
             first_name=first,
             last_name=last,
             phone=f"+49151{rng.randint(1000000, 9999999)}",
-            email=f"{first}.{last}.{i}@example.com".lower(),
+            email=_ascii(f"{first}.{last}.{i}@example.com".lower()),
             consent_marketing=rng.random() < 0.6,
             consent_email=rng.random() < 0.5,
             consent_sms=rng.random() < 0.2,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from retail.outbox import hlc
+from retail.outbox.encoding import PayloadEncoder
 from retail.outbox.models import Event, NodeClock
 from retail.outbox.types import EVENT_TYPES
 
@@ -23,9 +24,7 @@ def node_origin() -> str:
 
 def _json_ready(payload: dict[str, Any]) -> dict[str, Any]:
     # Decimals become strings (never floats), UUIDs and datetimes ISO strings.
-    import json
-
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(payload, cls=PayloadEncoder))
 
 
 def event_append(*, type: str, payload: dict[str, Any], origin: str | None = None) -> Event:

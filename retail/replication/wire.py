@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
+from retail.outbox.encoding import PayloadEncoder
 
 PROTOCOL_VERSION = 1
 # Bounds of one push or pull batch: whichever is reached first ends the batch.
@@ -104,7 +104,7 @@ def envelope_parse(raw: Any) -> Envelope:
 
 
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    return json.dumps(data, cls=PayloadEncoder, separators=(",", ":")).encode()
 
 
 def gzip_dumps(data: Any) -> bytes:

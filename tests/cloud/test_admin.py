@@ -44,3 +44,13 @@ def test_the_demo_seed_keeps_every_projection_equal_to_its_ledger(demo):
         assert level.on_hand == moved
     for member in Member.objects.all():
         assert member.points_balance == (member.points_entries.aggregate(s=Sum("points"))["s"] or 0)
+
+
+def test_every_seeded_member_passes_validation_so_head_office_can_edit_them(db):
+    from retail.members.models import Member
+
+    seed_demo(products=1, members=200)  # 200 draws: the accented first names all come up
+
+    assert Member.objects.filter(first_name__in=["Chloé", "Søren", "Zoë", "Ömer", "Jürgen"]).exists()
+    for member in Member.objects.all():
+        member.full_clean()

@@ -166,3 +166,15 @@ def test_many_events_hlc_is_never_behind_the_wall_clock():
         events = event_append_many(events=[("stock.moved", {"n": n}) for n in range(3)])
 
     assert all(e.hlc >= before for e in events)
+
+
+def test_times_in_payloads_keep_their_microseconds():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
+    with transaction.atomic():
+        event = event_append(type="price.set", payload={"effective_from": moment})
+
+    event.refresh_from_db()
+    assert event.payload == {"effective_from": "2026-03-01T09:30:00.123456Z"}
+    assert datetime.fromisoformat(event.payload["effective_from"]) == moment
