@@ -41,3 +41,48 @@ def test_points_redeemable_is_the_local_balance_never_negative(member):
     member.points_balance = 450
     member.save()
     assert points_redeemable(member=member) == 450
+
+
+def test_a_session_comes_with_its_terminal_store_and_user_in_one_query(till, django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from store_node.checkout.models import TerminalSession
+    from store_node.checkout.selectors import terminal_session_get
+    from store_node.checkout.services.terminal_login import terminal_login
+
+    # given a live session, an ended one and an expired one
+    live = terminal_login(terminal=till.terminal, username="c101", pin="1111")
+    TerminalSession.objects.create(
+        token="ended",
+        terminal=till.terminal,
+        user=till.cashier,
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(hours=1),
+        ended_at=timezone.now(),
+    )
+    TerminalSession.objects.create(
+        token="expired",
+        terminal=till.terminal,
+        user=till.cashier,
+        created_at=timezone.now() - timedelta(hours=13),
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    # when the live one is looked up, then everything a request needs is there after one query
+    with django_assert_num_queries(1):
+        session = terminal_session_get(token=live.token)
+        found = (
+            session.terminal.label,
+            session.terminal.store.time_zone,
+            session.user.username,
+            session.expires_at,
+        )
+    assert found == ("S01-T02", "Europe/Berlin", "c101", live.expires_at)
+    assert (
+        session.terminal.id == till.terminal.id
+        and session.user.failed_pin_attempts == 0
+        and session.user.pin_locked_until is None
+    )
+    # and the ended, the expired and an unknown token find nothing
+    assert [terminal_session_get(token=t) for t in ("ended", "expired", "nope")] == [None, None, None]
