@@ -14,7 +14,7 @@ from django.utils import timezone
 from retail.catalog.models import Barcode, Price, Product, TaxRate
 from retail.dbmath import DecimalSum
 from retail.members.models import Member
-from retail.sales.models import Sale, SaleLine, SaleStatus, Tender
+from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus, Tender
 from retail.stores.models import Store, Terminal
 from store_node.checkout.models import TerminalSession
 
@@ -206,6 +206,27 @@ def points_redeemable(*, member: Member, sale: Sale | None = None) -> int:
             or 0
         )
     return max(0, balance - pending)
+
+
+def sale_at_store(*, sale_id, store_id) -> Sale | None:
+    """The sale if it is this store's, with ``has_discount`` and ``has_tenders`` (booleans) so the
+    scan need not ask for a discount or tenders that do not exist; one fixed SQL statement."""
+    q = connection.ops.quote_name
+    sale, discount, tender = (q(m._meta.db_table) for m in (Sale, SaleDiscount, Tender))
+    sql = (
+        f"SELECT s.*, EXISTS (SELECT 1 FROM {discount} d WHERE d.sale_id = s.id) AS has_discount, "
+        f"EXISTS (SELECT 1 FROM {tender} t WHERE t.sale_id = s.id) AS has_tenders "
+        f"FROM {sale} s WHERE s.id = %s AND s.store_id = %s"
+    )
+    pk = Sale._meta.pk
+    params = [
+        pk.get_db_prep_value(pk.to_python(sale_id), connection),
+        pk.get_db_prep_value(store_id, connection),
+    ]
+    found = next(iter(Sale.objects.raw(sql, params)), None)
+    if found is not None:
+        found.has_discount, found.has_tenders = bool(found.has_discount), bool(found.has_tenders)
+    return found
 
 
 def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:

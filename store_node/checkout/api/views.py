@@ -339,9 +339,8 @@ class SaleAddLineApi(TerminalApi):
         )
         # The hot path of the till: render from the rows the service just priced, no re-read.
         sale = line.sale
-        return Response(
-            sale_json(sale, sale.lines_cache, sale_tenders(sale=sale)), status=status.HTTP_201_CREATED
-        )
+        tenders = sale_tenders(sale=sale) if sale.has_tenders else []
+        return Response(sale_json(sale, sale.lines_cache, tenders), status=status.HTTP_201_CREATED)
 
 
 class DiscountInput(serializers.Serializer):

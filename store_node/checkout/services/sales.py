@@ -23,7 +23,7 @@ from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
 from retail.shifts.selectors import shift_open_for
 from retail.staff.models import Role
-from store_node.checkout.selectors import product_priced
+from store_node.checkout.selectors import product_priced, sale_at_store
 from store_node.checkout.services.terminal_login import approval_check
 
 MAX_QUANTITY = 9999
@@ -41,7 +41,7 @@ def prices_include_tax() -> bool:
 
 def sale_for_terminal(*, sale_id, terminal, statuses=(SaleStatus.OPEN,)) -> Sale:
     """The sale if it belongs to this terminal (open sales) or store (suspended ones)."""
-    sale = Sale.objects.filter(pk=sale_id, store_id=terminal.store_id).first()
+    sale = sale_at_store(sale_id=sale_id, store_id=terminal.store_id)
     if sale is None:
         raise NotFound(f"No sale {sale_id} at this store", code="sale_not_found")
     if sale.status not in statuses:
@@ -72,17 +72,22 @@ def sale_basket(*, lines: list[SaleLine], discount: SaleDiscount | None) -> Bask
     )
 
 
+_LOAD = object()
+
+
 def sale_reprice(
-    *, sale: Sale, lines: list[SaleLine] | None = None, new_line: SaleLine | None = None
+    *, sale: Sale, lines: list[SaleLine] | None = None, new_line: SaleLine | None = None, discount=_LOAD
 ) -> Basket:
     """Reprice the sale from its lines and store every amount that changed (one UPDATE per table).
 
     ``new_line`` (one of ``lines``, not saved yet) is inserted with its amounts already priced, so
-    adding a line to a sale without discounts updates no other line.
+    adding a line to a sale without discounts updates no other line. ``discount``: the sale's
+    discount (or ``None``) when the caller has it; read from the database otherwise.
     """
     if lines is None:
         lines = list(sale.lines.all())
-    discount = sale.discounts.first()
+    if discount is _LOAD:
+        discount = sale.discounts.first()
     basket = sale_basket(lines=lines, discount=discount)
     changed = []
     for line, result in zip(lines, basket.lines, strict=True):
@@ -238,7 +243,8 @@ def sale_add_line(
             tax_rate=rate,
         )
         lines.append(line)
-        sale_reprice(sale=sale, lines=lines, new_line=line)
+        discount = sale.discounts.first() if sale.has_discount else None
+        sale_reprice(sale=sale, lines=lines, new_line=line, discount=discount)
     sale.lines_cache = lines
     return line
 

@@ -16,11 +16,31 @@ def test_a_scan_costs_the_same_queries_on_a_small_or_a_large_sale(
     sale = api.post("sales").json()
     for _ in range(lines_before):
         api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
-    # session, product with price and rate, sale, lines, sale discount, insert (already priced: no
-    # update of the other lines), sale totals, tenders, and the savepoint statements: none per line
-    with django_assert_num_queries(10):
+    # session, product with price and rate, sale (knowing it has no discount and no tenders), lines,
+    # insert (already priced: no update of the other lines), sale totals, and the savepoint
+    # statements: none per line
+    with django_assert_num_queries(8):
         response = api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
     assert len(response.json()["lines"]) == lines_before + 1
+
+
+def test_a_scan_into_a_sale_with_a_discount_and_a_tender_reads_and_shows_them(
+    api, goods, django_assert_num_queries
+):
+    # given a sale of one milk, 10 % off the sale, 5.00 cash handed over
+    sale = api.post("sales").json()
+    api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
+    api.post(f"sales/{sale['id']}/discount", {"kind": "percent", "value": "10"})
+    api.post(f"sales/{sale['id']}/tenders", {"kind": "cash", "tendered": "5.00"})
+    # when a second milk is scanned: the discount and the tenders are read too (two more queries),
+    # and the first line's share of the sale discount changes (one more)
+    with django_assert_num_queries(11):
+        response = api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
+    # then 2 x 1.99 = 3.98 less 10 % (0.40) is 3.58, spread over both lines, with the tender shown
+    body = response.json()
+    assert (body["subtotal"], body["discount_total"], body["total"]) == ("3.98", "0.40", "3.58")
+    assert [line["sale_discount_share"] for line in body["lines"]] == ["0.20", "0.20"]
+    assert [(t["kind"], t["tendered"]) for t in body["tenders"]] == [("cash", "5.00")]
 
 
 def test_suspended_list_is_one_query(till, goods, django_assert_num_queries):
