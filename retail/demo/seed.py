@@ -223,6 +223,7 @@ LAST = [
 ]
 
 DEMO_PASSWORD = "omnitill"
+DEMO_SCAN_BARCODE = "4006381333931"
 PINS = {Role.CASHIER: "1111", Role.SUPERVISOR: "2222", Role.STORE_MANAGER: "3333"}
 
 
@@ -370,6 +371,9 @@ def _seed_catalog(rng: random.Random, count: int, stores: list[Store]) -> int:
             if rng.random() < 0.1:
                 codes.append(ean13(f"42{rng.randint(0, 10**10 - 1):010d}"))
             amount = Decimal(rng.randint(29, 4999)) / 100
+            if i == weighed_count:
+                # A real-world code the demo tells people to scan (bin/demo prints it).
+                codes[0] = DEMO_SCAN_BARCODE
         used_names.add(name)
         product = Product(id=did("product", sku), sku=sku, name=name, unit=unit, tax_class_id=tax)
         products.append(product)

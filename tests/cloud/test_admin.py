@@ -54,3 +54,10 @@ def test_every_seeded_member_passes_validation_so_head_office_can_edit_them(db):
     assert Member.objects.filter(first_name__in=["Chloé", "Søren", "Zoë", "Ömer", "Jürgen"]).exists()
     for member in Member.objects.all():
         member.full_clean()
+
+
+def test_the_barcode_the_demo_tells_people_to_scan_is_in_the_catalog(demo):
+    from retail.catalog.models import Barcode
+    from retail.demo.seed import DEMO_SCAN_BARCODE
+
+    assert Barcode.objects.filter(code=DEMO_SCAN_BARCODE, product__active=True).exists()
