@@ -14,7 +14,9 @@ import errno
 import logging
 import os
 import select
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -130,7 +132,14 @@ def open_channel(address: str | DeviceAddress) -> Channel:
     if isinstance(parsed, FileAddress):
         return _FileChannel(parsed)
     if isinstance(parsed, CupsAddress):
-        return _CupsChannel(parsed)
+        if CupsPrinter.is_usable():
+            return _CupsChannel(parsed)
+        if shutil.which("lp"):
+            return _LpChannel(parsed)
+        raise PrinterUnsupported(
+            "cups:// needs pycups (pip install pycups; apt install libcups2-dev) "
+            "or the CUPS client's lp command (apt install cups-client)"
+        )
     raise PrinterUnsupported(f"no channel for {parsed}")
 
 
@@ -349,8 +358,6 @@ class _CupsChannel:
     bidirectional = False
 
     def __init__(self, address: CupsAddress) -> None:
-        if not CupsPrinter.is_usable():
-            raise PrinterUnsupported("cups:// needs pycups (pip install pycups; apt install libcups2-dev)")
         self.address = address
         self.printer = CupsPrinter(printer_name=address.queue)
         _with_timeout(self.printer.open, address.timeout, f"CUPS queue {address.queue}")
@@ -364,6 +371,45 @@ class _CupsChannel:
     def close(self) -> None:
         # CupsPrinter submits the job on close; the local cupsd can still hang, hence the timeout.
         _with_timeout(self.printer.close, self.address.timeout, f"CUPS queue {self.address.queue}")
+
+
+class _LpChannel:
+    """A raw job through the CUPS command-line client: ``lp -d QUEUE -o raw``, for hosts without pycups."""
+
+    bidirectional = False
+
+    def __init__(self, address: CupsAddress) -> None:
+        self.address = address
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        # CUPS takes a job whole; the bytes are submitted on close, like python-escpos's CupsPrinter.
+        self.buffer += data
+
+    def read_byte(self, timeout: float) -> int | None:
+        return None
+
+    def close(self) -> None:
+        if not self.buffer:
+            return
+        queue = self.address.queue
+        try:
+            result = subprocess.run(
+                ["lp", "-d", queue, "-o", "raw", "-t", "omnitill"],
+                input=bytes(self.buffer),
+                capture_output=True,
+                timeout=self.address.timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PrinterTimeout(
+                f"CUPS queue {queue} did not take the job within {self.address.timeout}s"
+            ) from exc
+        if result.returncode != 0:
+            detail = result.stderr.decode(errors="replace").strip().splitlines()
+            raise PrinterOffline(
+                f"CUPS queue {queue}: {detail[-1] if detail else f'lp exited {result.returncode}'}"
+            )
+        self.buffer.clear()
 
 
 def _with_timeout(call: Callable[[], None], timeout: float, what: str) -> None:

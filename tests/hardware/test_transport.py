@@ -152,9 +152,46 @@ def test_file_address_in_missing_folder_is_offline(tmp_path: Path) -> None:
         send_bytes(f"file://{tmp_path}/missing/lp0", b"one")
 
 
-def test_cups_without_pycups_says_what_is_missing() -> None:
-    with pytest.raises(PrinterUnsupported, match=r"cups:// needs pycups"):
+FAKE_LP = """#!/bin/sh
+# A stand-in for CUPS's lp: records its arguments and the job, or fails like lp does.
+echo "$@" > "$LP_SPOOL/args"
+cat > "$LP_SPOOL/job"
+if [ "$2" = "Missing" ]; then echo "lp: The printer or class does not exist." >&2; exit 1; fi
+echo "request id is $2-1 (1 file(s))"
+"""
+
+
+@pytest.fixture
+def fake_lp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "lp").write_text(FAKE_LP)
+    (bin_dir / "lp").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("LP_SPOOL", str(tmp_path))
+    return tmp_path
+
+
+def test_cups_without_pycups_or_lp_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no lp anywhere
+    with pytest.raises(PrinterUnsupported, match=r"cups:// needs pycups .* or the CUPS client's lp command"):
         send_bytes("cups://Receipts", b"x")
+
+
+def test_cups_without_pycups_submits_one_raw_job_through_lp(fake_lp: Path) -> None:
+    data = receipt_bytes(make_receipt(), paper=PAPER_58MM)
+
+    send_bytes("cups://Receipts", data)
+
+    assert (fake_lp / "args").read_text().split() == ["-d", "Receipts", "-o", "raw", "-t", "omnitill"]
+    assert (fake_lp / "job").read_bytes() == data
+
+
+def test_a_queue_cups_refuses_is_offline_with_lps_own_words(fake_lp: Path) -> None:
+    with pytest.raises(PrinterOffline, match="CUPS queue Missing: lp: The printer or class does not exist."):
+        send_bytes("cups://Missing", b"x")
 
 
 def test_virtual_printer_records_jobs_and_files(tmp_path: Path) -> None:
