@@ -256,17 +256,27 @@ def bench_price_visible(workdir: Path, changes: int) -> float:
         store = make_node("store", workdir, "S01")
         store.manage("enroll", "--cloud", cloud.url, "--code", code)
         store.manage("sync", "--once", "--quiet")
-        worker = store.spawn("syncworker", "--interval", "30")
+        # INFO: its requests and nudge-socket troubles are in the output when a price is never seen.
+        worker = store.spawn("syncworker", "--interval", "30", env={"LOG_LEVEL": "INFO"})
+        # Drain the worker's output: an unread pipe fills up and blocks the worker on its next log line.
+        worker_output: list[str] = []
+        threading.Thread(target=lambda: worker_output.extend(worker.stdout), daemon=True).start()
         time.sleep(4)
         seen: dict[str, float] = {}
+        watch_errors: list[str] = []
         stop = threading.Event()
 
         def watch():
             with sqlite3.connect(store.db, timeout=20) as db:
                 while not stop.is_set():
-                    for (amount,) in db.execute(
-                        "select distinct amount from catalog_price where amount >= 5000"
-                    ):
+                    try:
+                        rows = db.execute(
+                            "select distinct amount from catalog_price where amount >= 5000"
+                        ).fetchall()
+                    except sqlite3.Error as exc:  # a busy read is retried, never the end of the watch
+                        watch_errors.append(repr(exc))
+                        rows = []
+                    for (amount,) in rows:
                         seen.setdefault(f"{float(amount):.2f}", time.time())
                     time.sleep(0.005)
 
@@ -294,6 +304,13 @@ def bench_price_visible(workdir: Path, changes: int) -> float:
         stop.set()
         latencies = sorted(max(0.0, (seen.get(a, float("inf")) - t) * 1000) for a, t in committed.items())
         assert len(latencies) == changes, committed
+        missing = sorted(set(committed) - set(seen))
+        if missing or watch_errors:
+            print(
+                f"price_visible: never seen {missing}; watcher errors {watch_errors[:5]}; worker said:\n"
+                + "".join(worker_output[-60:]),
+                file=sys.stderr,
+            )
         return latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     finally:
         if worker is not None:
