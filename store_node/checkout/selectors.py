@@ -76,8 +76,10 @@ def _joined_row(sql: str, params: list, models) -> list | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else _instances(row, models)
+
+
+def _instances(row, models) -> list:
     objects, i = [], 0
     for model, alias in models:
         attnames, fields = _converters(model, alias)
@@ -229,9 +231,24 @@ def sale_at_store(*, sale_id, store_id) -> Sale | None:
     return found
 
 
+def sale_lines(*, sale_id) -> list[SaleLine]:
+    """The sale's lines in position order, from one fixed SQL statement: a 50-line sale is read on
+    every scan, and the ORM's per-query and per-row work cost more than the rows themselves."""
+    models = [(SaleLine, "l")]
+    sql = (
+        f"SELECT {_columns(models)} FROM {connection.ops.quote_name(SaleLine._meta.db_table)} l "
+        "WHERE l.sale_id = %s ORDER BY l.position"
+    )
+    pk = Sale._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk.get_db_prep_value(pk.to_python(sale_id), connection)])
+        rows = cursor.fetchall()
+    return [_instances(row, models)[0] for row in rows]
+
+
 def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:
     sale = Sale.objects.select_related("member").get(pk=sale_id)
-    lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+    lines = sale_lines(sale_id=sale.id)
     tenders = list(Tender.objects.filter(sale=sale).order_by("created_at"))
     return sale, lines, tenders
 

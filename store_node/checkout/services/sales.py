@@ -23,7 +23,7 @@ from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
 from retail.shifts.selectors import shift_open_for
 from retail.staff.models import Role
-from store_node.checkout.selectors import product_priced, sale_at_store
+from store_node.checkout.selectors import product_priced, sale_at_store, sale_lines
 from store_node.checkout.services.terminal_login import approval_check
 
 MAX_QUANTITY = 9999
@@ -227,7 +227,7 @@ def sale_add_line(
 
     with transaction.atomic():
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
-        lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+        lines = sale_lines(sale_id=sale.id)
         if len(lines) >= MAX_LINES:
             raise DomainError(f"A sale has at most {MAX_LINES} lines", code="too_many_lines")
         line = SaleLine(

@@ -86,3 +86,46 @@ def test_a_session_comes_with_its_terminal_store_and_user_in_one_query(till, dja
     )
     # and the ended, the expired and an unknown token find nothing
     assert [terminal_session_get(token=t) for t in ("ended", "expired", "nope")] == [None, None, None]
+
+
+def test_sale_lines_and_the_sale_read_as_the_orm_reads_them(till, goods):
+    from decimal import Decimal
+
+    from retail.sales.models import Sale, SaleLine
+    from store_node.checkout.selectors import sale_at_store, sale_lines
+    from store_node.checkout.services.sales import sale_add_line, sale_set_line_discount, sale_void_line
+    from tests.store_node.checkout.helpers import MILK, ring
+
+    # given a sale with a counted line (3 x), a weighed line, a discounted line and a voided one
+    sale = ring(till, (MILK, 3))
+    sale_add_line(sale_id=sale.id, terminal=till.terminal, cashier=till.cashier, sku="100003", weight="0.755")
+    line = sale_add_line(sale_id=sale.id, terminal=till.terminal, cashier=till.cashier, sku="100002")
+    sale_set_line_discount(
+        sale_id=sale.id, line_id=line.id, terminal=till.terminal, kind="percent", value="15"
+    )
+    void = sale_add_line(sale_id=sale.id, terminal=till.terminal, cashier=till.cashier, scan=MILK)
+    sale_void_line(
+        sale_id=sale.id,
+        line_id=void.id,
+        terminal=till.terminal,
+        cashier=till.cashier,
+        approval={"username": "s101", "pin": "2222"},
+    )
+
+    def fields(obj):
+        return [(f.attname, getattr(obj, f.attname)) for f in type(obj)._meta.concrete_fields]
+
+    # when read by the hot-path selectors, then every field equals what the ORM reads, types included
+    fast = sale_lines(sale_id=sale.id)
+    orm = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+    assert [fields(x) for x in fast] == [fields(x) for x in orm]
+    assert [type(v) for _, v in fields(fast[1])] == [type(v) for _, v in fields(orm[1])]
+    assert (fast[1].quantity, fast[2].line_discount, fast[3].voided) == (
+        Decimal("0.755"),
+        Decimal("0.53"),
+        True,
+    )
+    found = sale_at_store(sale_id=sale.id, store_id=till.store.id)
+    assert fields(found) == fields(Sale.objects.get(pk=sale.id))
+    assert (found.has_discount, found.has_tenders) == (False, False)
+    assert sale_at_store(sale_id=sale.id, store_id=till.terminal.id) is None
