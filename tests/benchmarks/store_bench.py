@@ -16,6 +16,10 @@ the cashier's PIN. Then:
   in parallel (one thread and connection each), each sale being the whole cashier flow: open,
   5 scans, complete with cash -- 7 requests per sale, all against the one store process.
 
+Beside each figure the run prints the median and the store process's CPU time per request (from
+``/proc``): on a shared machine the tail latencies mostly measure the other processes, the CPU time
+per request does not.
+
 Standalone: ``.venv/bin/python tests/benchmarks/store_bench.py [--quick]``.
 """
 
@@ -125,6 +129,11 @@ class StoreNode:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("daphne did not answer within 30 s")
+
+    def cpu_ms(self) -> float:
+        """CPU time (user + system) the server process has used so far, in ms."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     @property
     def url(self) -> str:
@@ -251,9 +260,10 @@ def bench_throughput(node: StoreNode, products: int, seconds: float) -> float:
     for t in threads:
         t.start()
     time.sleep(1.0)  # warm up
-    before, started = sum(done), time.perf_counter()
+    before, started, cpu = sum(done), time.perf_counter(), node.cpu_ms()
     time.sleep(seconds)
     completed, elapsed = sum(done) - before, time.perf_counter() - started
+    cpu = node.cpu_ms() - cpu
     stop.set()
     for t in threads:
         t.join(30)
@@ -262,9 +272,16 @@ def bench_throughput(node: StoreNode, products: int, seconds: float) -> float:
     if errors:
         raise RuntimeError(f"throughput run failed: {errors[0]!r}")
     print(
-        f"   (sales/s: {completed} sales of 7 requests each in {elapsed:.1f} s by {len(clients)} terminals)"
+        f"   (sales/s: {completed} sales of 7 requests each in {elapsed:.1f} s by {len(clients)} terminals; "
+        f"store process CPU {cpu / max(completed, 1):.1f} ms per sale, {cpu / 1000 / elapsed:.2f} cores busy)"
     )
     return completed / elapsed
+
+
+def _cpu_note(node: StoreNode, since: float, what: str, requests: int) -> float:
+    now = node.cpu_ms()
+    print(f"   ({what}: store process CPU {(now - since) / requests:.1f} ms per request, n={requests})")
+    return now
 
 
 def run(quick: bool) -> dict:
@@ -276,9 +293,14 @@ def run(quick: bool) -> dict:
         client = node.client(1)
         for _ in range(20):  # warm up the process and SQLite's page cache
             client.get("products/search", params={"q": "milk"})
-        add_line = bench_add_line(client, rng, products, 200 if quick else 1000)
-        complete = bench_complete(client, rng, products, 40 if quick else 200)
-        search = bench_search(client, rng, 200 if quick else 500)
+        scans, sales, searches = (200, 40, 200) if quick else (1000, 200, 500)
+        cpu = node.cpu_ms()
+        add_line = bench_add_line(client, rng, products, scans)
+        cpu = _cpu_note(node, cpu, "add line phase", scans + 2 * -(-scans // 50))
+        complete = bench_complete(client, rng, products, sales)
+        cpu = _cpu_note(node, cpu, "complete phase", 7 * sales)
+        search = bench_search(client, rng, searches)
+        _cpu_note(node, cpu, "search phase", searches)
         client.close()
         per_s = bench_throughput(node, products, 5 if quick else 10)
     finally:
