@@ -53,7 +53,7 @@ def nginx_config(workdir: Path, *, ports: list[int], http_port: int, https_port:
     """The production nginx.conf with this machine's ports and paths substituted."""
     server_blocks = (ROOT / "deploy/cloud/nginx.conf").read_text()
     upstream = (
-        "upstream omnitill_cloud {\n    least_conn;\n"
+        "upstream omnitill_cloud {\n    zone omnitill_cloud 64k;\n    least_conn;\n"
         + "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;\n" for p in ports)
         + "    keepalive 64;\n}\n"
     )
@@ -104,6 +104,8 @@ class ProdLikeCloud:
     fresh: bool = False
     redis_url: str = "redis://127.0.0.1:6379/1"
     workdir: Path = ROOT / "var" / "prodlike"
+    db_pool_max: int = 20  # per worker: a bounded psycopg pool, never one connection per socket
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -122,7 +124,10 @@ class ProdLikeCloud:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             CSRF_TRUSTED_ORIGINS=self.url,
             PYTHONUNBUFFERED="1",
+            CONN_MAX_AGE="0",
+            DB_POOL_MAX=str(self.db_pool_max),
         )
+        env.update(self.extra_env)
         return env
 
     def prepare(self) -> None:
@@ -187,6 +192,14 @@ class ProdLikeCloud:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        # Each worker answers on its own port before nginx starts: a worker still importing Django
+        # must not be marked failed by nginx (max_fails) and leave the upstream empty for fail_timeout.
+        for i in range(self.workers):
+            if not self.wait_worker(self.first_port + i):
+                self.stop()
+                raise RuntimeError(
+                    f"daphne on {self.first_port + i} did not come up; see {self.workdir / 'workers.log'}"
+                )
         nginx = ensure_nginx()
         self.processes["nginx"] = subprocess.Popen(
             [nginx, "-c", str(self.workdir / "nginx.conf"), "-p", str(self.workdir)],
@@ -199,6 +212,24 @@ class ProdLikeCloud:
             raise RuntimeError(
                 f"the production-shaped cloud did not come up; see {self.workdir / 'workers.log'}"
             )
+
+    def wait_worker(self, port: int, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    urllib.request.Request(
+                        f"http://127.0.0.1:{port}/api/health", headers={"X-Forwarded-Proto": "https"}
+                    ),
+                    timeout=2,
+                ) as r:
+                    if r.status == 200:
+                        return True
+            except OSError:
+                if any(p.poll() is not None for p in self.processes.values()):
+                    return False
+                time.sleep(0.3)
+        return False
 
     def wait_ready(self, timeout: float = 60) -> bool:
         context = ssl.create_default_context(cafile=str(self.workdir / "cert.pem"))

@@ -7,6 +7,16 @@ DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Under ASGI every request and every WebSocket consumer runs its queries on a thread of its own, so
+# persistent connections pile up (one per socket): 500 stores' nudge sockets exhaust PostgreSQL's
+# max_connections. DB_POOL_MAX > 0 bounds a worker to a psycopg pool of that many (needs CONN_MAX_AGE=0).
+if env.int("DB_POOL_MAX", default=0) > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN", default=2),
+        "max_size": env.int("DB_POOL_MAX"),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=30),
+    }
 REDIS_URL = env.str("REDIS_URL")
 CHANNEL_LAYERS = {
     "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}

@@ -16,6 +16,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from cloud.sync.models import StoreSyncState
 from cloud.sync.services import enrollment_code_create
 from retail.catalog.models import Price, Product, TaxRate
 from retail.members.models import Member
@@ -106,6 +107,8 @@ class Command(BaseCommand):
         cashiers = dict(
             User.objects.filter(store__in=stores, role=Role.CASHIER).values_list("store_id", "id")
         )
+        # A store that synced before continues its outbox after what the cloud acknowledged.
+        acks = dict(StoreSyncState.objects.filter(store__in=stores).values_list("store_id", "ack_seq"))
         terminals = dict(Terminal.objects.filter(store__in=stores, code="T01").values_list("store_id", "id"))
         out = {
             "stores": [
@@ -115,6 +118,7 @@ class Command(BaseCommand):
                     "terminal_id": str(terminals[store.id]),
                     "cashier_id": str(cashiers[store.id]),
                     "enrollment_code": enrollment_code_create(store=store)[1],
+                    "ack_seq": acks.get(store.id, 0),
                 }
                 for store in stores
             ],
