@@ -6,8 +6,8 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
 from cloud.reporting.live import live_notify
 from cloud.reporting.models import (
@@ -19,20 +19,7 @@ from cloud.reporting.models import (
     MonthlyChainProductSales,
     RolledUpSale,
 )
-from retail.sales.models import Sale, SaleKind, SaleStatus
-
-
-def _add(model: type[models.Model], keys: dict, increments: dict) -> None:
-    """Add ``increments`` to the row ``keys`` identifies, creating it when it is the first."""
-    changes = {field: F(field) + value for field, value in increments.items()}
-    if model.objects.filter(**keys).update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**keys, **increments)
-    except IntegrityError:
-        # Another transaction created the row meanwhile (it committed before our insert went through).
-        model.objects.filter(**keys).update(**changes)
+from retail.sales.models import Sale, SaleKind, SaleLine, SaleStatus, Tender
 
 
 def sale_local_day(sale: Sale):
@@ -41,73 +28,154 @@ def sale_local_day(sale: Sale):
     return moment.astimezone(ZoneInfo(sale.store.time_zone or "UTC")).date()
 
 
+def _upsert_add(model: type[models.Model], keys: tuple[str, ...], rows: dict[tuple, dict]) -> None:
+    """Add each row's increments to the row its key names, creating the missing ones: one
+    ``INSERT ... ON CONFLICT (keys) DO UPDATE SET f = f + EXCLUDED.f`` per chunk (PostgreSQL and
+    SQLite), keys in sorted order so concurrent writers lock rows in the same order."""
+    if not rows:
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    first = next(iter(rows.values()))
+    sums = list(first)
+    key_fields = [meta.get_field(name) for name in keys]
+    sum_fields = [meta.get_field(name) for name in sums]
+    has_updated_at = any(f.name == "updated_at" for f in meta.concrete_fields)
+    columns = [f.column for f in key_fields + sum_fields] + (["updated_at"] if has_updated_at else [])
+    quoted = [connection.ops.quote_name(c) for c in columns]
+    sets = [f"{connection.ops.quote_name(f.column)} = {table}.{connection.ops.quote_name(f.column)} "
+            f"+ EXCLUDED.{connection.ops.quote_name(f.column)}" for f in sum_fields]  # fmt: skip
+    if has_updated_at:
+        sets.append('"updated_at" = EXCLUDED."updated_at"')
+    conflict = ", ".join(connection.ops.quote_name(f.column) for f in key_fields)
+    now = timezone.now()
+    items = sorted(rows.items(), key=lambda item: tuple(str(k) for k in item[0]))
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    for start in range(0, len(items), 300):
+        chunk = items[start : start + 300]
+        params: list = []
+        for key, increments in chunk:
+            params += [f.get_db_prep_save(v, connection) for f, v in zip(key_fields, key, strict=True)]
+            params += [f.get_db_prep_save(increments[f.name], connection) for f in sum_fields]
+            if has_updated_at:
+                params.append(meta.get_field("updated_at").get_db_prep_save(now, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([placeholder] * len(chunk))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}",
+                params,
+            )
+
+
+def _plus(target: dict, increments: dict) -> None:
+    for name, value in increments.items():
+        target[name] = target.get(name, 0) + value
+
+
+def _claim(sales: list[Sale]) -> list[Sale]:
+    """Mark ``sales`` as counted; returns those not counted before (the "once per sale" rule)."""
+    unique = list({sale.id: sale for sale in sales}.values())
+    done = set(
+        RolledUpSale.objects.filter(sale_id__in=[s.id for s in unique]).values_list("sale_id", flat=True)
+    )
+    fresh = [sale for sale in unique if sale.id not in done]
+    try:
+        with transaction.atomic():
+            RolledUpSale.objects.bulk_create([RolledUpSale(sale_id=s.id, day=s._rollup_day) for s in fresh])
+        return fresh
+    except IntegrityError:
+        pass  # another transaction counted one of them meanwhile: claim them one by one
+    claimed = []
+    for sale in fresh:
+        try:
+            with transaction.atomic():
+                RolledUpSale.objects.create(sale_id=sale.id, day=sale._rollup_day)
+        except IntegrityError:
+            continue
+        claimed.append(sale)
+    return claimed
+
+
+def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE) -> set:
+    """Count completed sales and returns into the daily figures, each sale once; returns the ids counted.
+
+    Set-based: the increments of all the sales are added up per (day, store, ...) row first, then
+    each rollup table gets one upsert. Call it inside the transaction that applies the sales.
+    Returns count negatively: a day's ``total`` is what customers paid net of refunds.
+    """
+    completed = [sale for sale in sales if sale.status == SaleStatus.COMPLETED]
+    if not completed:
+        return set()
+    zones: dict = {}
+    for sale in completed:
+        if sale.store_id not in zones:
+            zones[sale.store_id] = ZoneInfo(sale.store.time_zone or "UTC")
+        sale._rollup_day = (sale.completed_at or sale.created_at).astimezone(zones[sale.store_id]).date()
+    with transaction.atomic():
+        counted = _claim(completed)
+        if not counted:
+            return set()
+        ids = [sale.id for sale in counted]
+        lines_of: dict = defaultdict(list)
+        for line in SaleLine.objects.filter(sale_id__in=ids, voided=False).only(
+            "sale_id", "product_id", "quantity", "line_total"
+        ):
+            lines_of[line.sale_id].append(line)
+        tenders_of: dict = defaultdict(list)
+        for tender in Tender.objects.filter(sale_id__in=ids, approved=True).only(
+            "sale_id", "kind", "amount", "change"
+        ):
+            tenders_of[tender.sale_id].append(tender)
+        stores: dict = defaultdict(dict)
+        tenders: dict = defaultdict(dict)
+        products: dict = defaultdict(dict)
+        chain: dict = defaultdict(dict)
+        monthly: dict = defaultdict(dict)
+        for sale in counted:
+            day, is_return = sale._rollup_day, sale.kind == SaleKind.RETURN
+            sign = -1 if is_return else 1
+            lines = lines_of[sale.id]
+            member = sale.member_id is not None
+            total = sign * abs(sale.total)
+            _plus(
+                stores[(day, sale.store_id, channel)],
+                {
+                    "sales_count": 0 if is_return else 1,
+                    "returns_count": 1 if is_return else 0,
+                    "total": total,
+                    "tax_total": sign * abs(sale.tax_total),
+                    "discount_total": sign * abs(sale.discount_total),
+                    "lines_count": 0 if is_return else len(lines),
+                    "units": sign * sum((abs(line.quantity) for line in lines), Decimal(0)),
+                    "member_sales_count": 1 if member and not is_return else 0,
+                    "member_total": total if member else Decimal(0),
+                    "points_earned": sale.points_earned,
+                },
+            )
+            for tender in tenders_of[sale.id]:
+                _plus(
+                    tenders[(day, sale.store_id, tender.kind)],
+                    {"count": 1, "amount": sign * abs(tender.amount - tender.change)},
+                )
+            for line in lines:
+                figures = {"quantity": sign * abs(line.quantity), "total": sign * abs(line.line_total)}
+                _plus(products[(day, sale.store_id, line.product_id)], figures)
+                _plus(chain[(day, line.product_id)], figures)
+                _plus(monthly[(day.replace(day=1), line.product_id)], figures)
+        _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores)
+        _upsert_add(DailyTender, ("day", "store", "kind"), tenders)
+        _upsert_add(DailyProductSales, ("day", "store", "product"), products)
+        _upsert_add(DailyChainProductSales, ("day", "product"), chain)
+        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly)
+        for day, store_id, _channel in stores:
+            live_notify(store_id=store_id, day=day)
+    return set(ids)
+
+
 def sales_rollup_record(*, sale: Sale, channel: str = Channel.STORE) -> bool:
     """Count a completed sale or return into the daily figures of its store; once per sale.
 
     Call it inside the transaction that applies the sale at the cloud: the figures then commit or
     roll back with the sale. A second call for the same sale changes nothing and returns False.
-    Returns count negatively: a day's ``total`` is what customers paid net of refunds.
     """
-    if sale.status != SaleStatus.COMPLETED:
-        return False
-    day = sale_local_day(sale)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                RolledUpSale.objects.create(sale_id=sale.id, day=day)
-        except IntegrityError:
-            return False
-        is_return = sale.kind == SaleKind.RETURN
-        sign = -1 if is_return else 1
-        lines = [line for line in sale.lines.all() if not line.voided]
-        member = sale.member_id is not None
-        total = sign * abs(sale.total)
-        _add(
-            DailyStoreSales,
-            {"day": day, "store_id": sale.store_id, "channel": channel},
-            {
-                "sales_count": 0 if is_return else 1,
-                "returns_count": 1 if is_return else 0,
-                "total": total,
-                "tax_total": sign * abs(sale.tax_total),
-                "discount_total": sign * abs(sale.discount_total),
-                "lines_count": 0 if is_return else len(lines),
-                "units": sign * sum((abs(line.quantity) for line in lines), Decimal(0)),
-                "member_sales_count": 1 if member and not is_return else 0,
-                "member_total": total if member else Decimal(0),
-                "points_earned": sale.points_earned,
-            },
-        )
-        tenders: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-        for tender in sale.tenders.all():
-            if tender.approved:
-                tenders[tender.kind][0] += 1
-                tenders[tender.kind][1] += sign * abs(tender.amount - tender.change)
-        for kind, (count, amount) in sorted(tenders.items()):
-            _add(
-                DailyTender,
-                {"day": day, "store_id": sale.store_id, "kind": kind},
-                {"count": count, "amount": amount},
-            )
-        products: dict = defaultdict(lambda: [Decimal(0), Decimal(0)])
-        for line in lines:
-            products[line.product_id][0] += sign * abs(line.quantity)
-            products[line.product_id][1] += sign * abs(line.line_total)
-        for product_id, (quantity, line_total) in sorted(products.items(), key=lambda item: str(item[0])):
-            _add(
-                DailyProductSales,
-                {"day": day, "store_id": sale.store_id, "product_id": product_id},
-                {"quantity": quantity, "total": line_total},
-            )
-            _add(
-                DailyChainProductSales,
-                {"day": day, "product_id": product_id},
-                {"quantity": quantity, "total": line_total},
-            )
-            _add(
-                MonthlyChainProductSales,
-                {"month": day.replace(day=1), "product_id": product_id},
-                {"quantity": quantity, "total": line_total},
-            )
-        live_notify(store_id=sale.store_id, day=day)
-    return True
+    return sale.id in sales_rollup_record_many(sales=[sale], channel=channel)

@@ -180,12 +180,26 @@ def stores_nudge() -> None:
 
 
 class CloudHooks(ApplyHooks):
-    """Head office's extra bookkeeping, in the apply transaction."""
+    """Head office's extra bookkeeping, in the apply transaction.
+
+    With ``defer_rollups`` the applied sales are rolled up together by ``rollups_flush()`` (one
+    upsert per rollup table for a whole batch); the caller must flush before its transaction ends.
+    """
+
+    def __init__(self, *, defer_rollups: bool = False):
+        self.defer_rollups = defer_rollups
+        self.sales: list = []
 
     def sale_applied(self, *, sale, env):
-        from cloud.reporting.services import sales_rollup_record
+        self.sales.append(sale)
+        if not self.defer_rollups:
+            self.rollups_flush()
 
-        sales_rollup_record(sale=sale)
+    def rollups_flush(self) -> None:
+        from cloud.reporting.services import sales_rollup_record_many
+
+        sales, self.sales = self.sales, []
+        sales_rollup_record_many(sales=sales)
 
     def stock_moved(self, *, store_id, product_id, env):
         on_hand = stock_on_hand(store_id=store_id, product_id=product_id)
@@ -275,7 +289,8 @@ def sync_push_ingest(
                 code="seq_gap",
                 expected_seq=state.ack_seq + 1,
             )
-        ctx = ApplyContext(hooks=CloudHooks(), origin_store_id=store.id)
+        hooks = CloudHooks(defer_rollups=True)
+        ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
         if max_skew is not None:
             ctx.max_skew_ms = max_skew
         published: list[tuple[Envelope, Audience]] = []
@@ -324,6 +339,7 @@ def sync_push_ingest(
                 applied(env)
                 if env.type.startswith("member."):
                     newest_trusted = max(newest_trusted, env.hlc)
+        hooks.rollups_flush()
         now = timezone.now()
         if fresh:
             state.ack_seq = fresh[-1].seq

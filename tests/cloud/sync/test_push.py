@@ -1,8 +1,11 @@
+import uuid
 from decimal import Decimal
 
+from cloud.reporting.models import DailyProductSales, DailyStoreSales, DailyTender, RolledUpSale
 from cloud.sync.models import QuarantinedEvent, StoreSyncState
 from retail.stock.models import StockLevel, StockMovement
 from tests.cloud.sync.conftest import envelope, moved, push
+from tests.factories import make_terminal, make_user
 
 
 def _moves(enrolled, seqs, quantity="-1"):
@@ -170,3 +173,38 @@ def test_a_run_of_movements_is_applied_set_based_with_odd_ones_judged_one_by_one
     assert [(q["seq"], q["reason"]) for q in answer["quarantined"]] == [(2, "missing_reference")]
     assert StockMovement.objects.count() == 3
     assert StockLevel.objects.get(store=s01, product=product).on_hand == Decimal("1.000")
+
+
+def _sale(store, terminal, cashier, product, total):
+    return {
+        "id": str(uuid.uuid4()), "kind": "sale", "store_id": str(store.id), "terminal_id": str(terminal.id),
+        "shift_id": None, "cashier_id": str(cashier.id), "member_id": None, "original_sale_id": None,
+        "receipt_number": f"S01-T01-{total}", "created_at": "2026-03-01T10:00:00Z", "completed_at": "2026-03-01T10:01:00Z",
+        "subtotal": total, "discount_total": "0.00", "tax_total": "0.00", "total": total, "cash_rounding": "0.00",
+        "points_earned": 0, "discounts": [], "tax_lines": [],
+        "lines": [{"id": str(uuid.uuid4()), "position": 1, "product_id": str(product.id), "quantity": "1.000",
+                   "unit_price": total, "line_discount": "0.00", "sale_discount_share": "0.00", "line_total": total,
+                   "tax_class": "STD", "tax_rate": "0.0000"}],
+        "tenders": [{"id": str(uuid.uuid4()), "kind": "cash", "amount": total, "change": "0.00"}],
+    }  # fmt: skip
+
+
+def test_the_sales_of_a_batch_are_rolled_up_together_once_and_a_quarantined_one_not_at_all(enrolled):
+    # given a batch of three sales of S01, the middle one naming an unknown terminal
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    terminal, cashier = make_terminal(s01), make_user(store=s01)
+    sales = [_sale(s01, terminal, cashier, product, total) for total in ("2.50", "7.00", "5.00")]
+    sales[1]["terminal_id"] = str(uuid.uuid4())
+    events = [envelope("S01", seq, "sale.completed", sale) for seq, sale in enumerate(sales, start=1)]
+
+    # when S01 pushes it, then pushes it again
+    first = push(enrolled["clients"]["S01"], events).json()
+    push(enrolled["clients"]["S01"], events)
+
+    # then the day holds the two applied sales, once
+    assert (first["applied"], [q["seq"] for q in first["quarantined"]]) == (2, [2])
+    day = DailyStoreSales.objects.get(store=s01)
+    assert (day.sales_count, day.total, day.units) == (2, Decimal("7.50"), Decimal("2"))
+    assert DailyProductSales.objects.get().total == Decimal("7.50")
+    assert list(DailyTender.objects.values_list("kind", "count", "amount")) == [("cash", 2, Decimal("7.50"))]
+    assert RolledUpSale.objects.count() == 2
