@@ -9,7 +9,9 @@ middleware path also hops between the event loop and a worker thread for every m
 ``StoreHttpHandler`` keeps the ASGI request handling (``ASGIRequest``, disconnect handling,
 ``request_started``/``request_finished``) but
 
-* runs the whole sync middleware chain and view in one call on the worker thread, and
+* runs ``request_started``, the whole sync middleware chain and view and (for a response that is
+  not streamed) ``response.close()``/``request_finished`` in one call on the worker thread: one
+  round trip between the event loop and the thread per request instead of one per step, and
 * sends every request to one of ``threads`` long-lived single-thread executors (the least busy), so
   each worker thread keeps its connection and SQLite page cache between requests.
 
@@ -23,8 +25,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers import base
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse
+from django.urls import set_script_prefix
 
 
 class StoreHttpHandler(ASGIHandler):
@@ -52,5 +58,33 @@ class StoreHttpHandler(ASGIHandler):
         finally:
             self._queued[i] -= 1
 
-    async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            try:
+                await self.send_response(response, send)
+            finally:
+                if response.streaming:  # its body was produced while sending: close it only now
+                    await sync_to_async(response.close, thread_sensitive=True)()
+        finally:
+            body_file.close()
+
+    def _respond(self, scope, body_file):
+        """On the worker thread: the request's whole sync life, the response ready to send."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            # The content is bytes already; closing now (request_finished, which also returns
+            # the connection if it is too old) saves a second trip to this thread.
+            response.close()
+        return response

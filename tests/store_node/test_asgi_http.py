@@ -5,6 +5,7 @@ import threading
 
 import httpx
 import pytest
+from django.core.signals import request_finished, request_started
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
 from store_node.asgi_http import StoreHttpHandler
@@ -39,13 +40,30 @@ def test_requests_share_one_worker_thread_and_one_database_connection(monkeypatc
         return real_connect(self, params)
 
     monkeypatch.setattr(DatabaseWrapper, "get_new_connection", counting_connect)
+    signalled: list[tuple[str, str]] = []
+
+    def started(**kwargs):
+        signalled.append(("started", threading.current_thread().name))
+
+    def finished(**kwargs):
+        signalled.append(("finished", threading.current_thread().name))
+
+    request_started.connect(started)
+    request_finished.connect(finished)
     handler = StoreHttpHandler(threads=1)
-    # when ten requests that each query the database are served
-    statuses = _serve(handler, 10)
+    try:
+        # when ten requests that each query the database are served
+        statuses = _serve(handler, 10)
+    finally:
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
     # then each was answered, all on the one worker thread over one connection
     assert statuses == [401] * 10
     assert len(opened) == 1
     assert opened[0].startswith("store-http-0")
+    # and each request started and finished once, on that thread (closing old connections there)
+    assert [what for what, _ in signalled] == ["started", "finished"] * 10
+    assert {thread for _, thread in signalled} == {opened[0]}
 
 
 def test_a_request_goes_to_the_least_busy_of_several_threads():
