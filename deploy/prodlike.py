@@ -49,7 +49,9 @@ def psql(sql: str, host: str = "127.0.0.1") -> None:
     )
 
 
-def nginx_config(workdir: Path, *, ports: list[int], http_port: int, https_port: int) -> str:
+def nginx_config(
+    workdir: Path, *, ports: list[int], http_port: int, https_port: int, plain_port: int | None = None
+) -> str:
     """The production nginx.conf with this machine's ports and paths substituted."""
     server_blocks = (ROOT / "deploy/cloud/nginx.conf").read_text()
     upstream = (
@@ -74,6 +76,28 @@ def nginx_config(workdir: Path, *, ports: list[int], http_port: int, https_port:
                 f"deploy/cloud/nginx.conf no longer contains {old!r}; update deploy/prodlike.py"
             )
         server_blocks = server_blocks.replace(old, new)
+    if plain_port:
+        # Loopback tests only: plain HTTP into the same upstream, for a fault-injecting proxy that
+        # must read requests (it cannot see inside TLS). Production has no such listener.
+        server_blocks += f"""
+server {{
+    listen 127.0.0.1:{plain_port};
+    server_name localhost 127.0.0.1;
+    client_max_body_size 8m;
+    location /ws/ {{
+        proxy_pass http://omnitill_cloud;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+        proxy_set_header Host $host;
+        proxy_read_timeout 1h;
+    }}
+    location / {{
+        proxy_pass http://omnitill_cloud;
+        include {ROOT / "deploy/cloud/omnitill-proxy.conf"};
+    }}
+}}
+"""
     temp = workdir / "tmp"
     return f"""daemon off;
 worker_processes 2;
@@ -104,6 +128,7 @@ class ProdLikeCloud:
     fresh: bool = False
     redis_url: str = "redis://127.0.0.1:6379/1"
     workdir: Path = ROOT / "var" / "prodlike"
+    plain_port: int | None = None  # loopback tests only (a fault proxy in front): see nginx_config
     db_pool_max: int = 20  # per worker: a bounded psycopg pool, never one connection per socket
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -167,31 +192,36 @@ class ProdLikeCloud:
             subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=self.env, check=True)
         ports = [self.first_port + i for i in range(self.workers)]
         (self.workdir / "nginx.conf").write_text(
-            nginx_config(self.workdir, ports=ports, http_port=self.http_port, https_port=self.https_port)
+            nginx_config(
+                self.workdir,
+                ports=ports,
+                http_port=self.http_port,
+                https_port=self.https_port,
+                plain_port=self.plain_port,
+            )
         )
+
+    def start_worker(self, port: int) -> subprocess.Popen:
+        """Start (or restart, after a crash) the daphne worker on ``port``."""
+        with open(self.workdir / "workers.log", "ab") as log:
+            process = subprocess.Popen(
+                [PY, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(port), "--proxy-headers", "cloud.asgi:application"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.processes[f"daphne:{port}"] = process
+        return process
+
+    def worker_pids(self) -> list[int]:
+        return [p.pid for name, p in self.processes.items() if name.startswith("daphne:")]
 
     def start(self) -> None:
         self.prepare()
         log = open(self.workdir / "workers.log", "ab")
         for i in range(self.workers):
-            port = self.first_port + i
-            self.processes[f"daphne:{port}"] = subprocess.Popen(
-                [
-                    PY,
-                    "-m",
-                    "daphne",
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--proxy-headers",
-                    "cloud.asgi:application",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            self.start_worker(self.first_port + i)
         # Each worker answers on its own port before nginx starts: a worker still importing Django
         # must not be marked failed by nginx (max_fails) and leave the upstream empty for fail_timeout.
         for i in range(self.workers):

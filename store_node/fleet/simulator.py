@@ -497,12 +497,19 @@ class Fleet:
         await asyncio.gather(*(s.caught_up.wait() for s in self.stores))
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        self.tasks.clear()
+        # Offline first: a socket loop that swallowed its cancellation (asyncio.wait_for can) then
+        # ends by itself, because the nudge client stops once the store is offline.
         for store in self.stores:
             store.online.clear()
+        pending = set(self.tasks)
+        for _ in range(10):
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
+            if not pending:
+                break
+        self.tasks.clear()
+        for store in self.stores:
             if store.client is not None:
                 await store.client.aclose()
 
