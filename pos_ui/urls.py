@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos_ui.views import common, handheld, terminal
+from pos_ui.views import common, handheld, orders, terminal
 
 app_name = "pos_ui"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("h/count/review", handheld.count_review, name="handheld_count_review"),
     path("h/count/remove/<uuid:product_id>", handheld.count_remove, name="handheld_count_remove"),
     path("h/count/post", handheld.count_post, name="handheld_count_post"),
+    path("h/orders/", orders.pick_list, name="handheld_orders"),
+    path("h/orders/<uuid:order_id>/", orders.pick, name="handheld_order_pick"),
+    path("h/orders/<uuid:order_id>/scan", orders.pick_scan, name="handheld_order_scan"),
+    path("h/orders/<uuid:order_id>/ready", orders.pick_ready, name="handheld_order_ready"),
     # terminal
     path(T, terminal.screen, name="terminal"),
     path(T + "login", terminal.login, name="terminal_login"),
@@ -42,4 +46,6 @@ urlpatterns = [
     path(T + "receipt/<uuid:sale_id>/", terminal.receipt, name="terminal_receipt"),
     path(T + "receipt/<uuid:sale_id>/reprint", terminal.reprint, name="terminal_reprint"),
     path(T + "return/", terminal.sale_return_screen, name="terminal_return"),
+    path(T + "orders/", orders.collect_list, name="terminal_orders"),
+    path(T + "orders/<uuid:order_id>/collect", orders.collect, name="terminal_order_collect"),
 ]

@@ -1,7 +1,9 @@
 """Online orders: placing them (priced by ``retail.pricing``) and moving them through their statuses.
 
-Routing an order to its pickup store through sync is not built yet (docs/api.md): a pickup order
-stays ``placed`` ("waiting for the store") until head office or, later, the store moves it on.
+A pickup order travels to its store as ``order.placed`` (appended in the placing transaction, sent
+to that store alone): it stays ``placed`` ("waiting for the store") until the store has pulled it
+and answers ``routed``; the store's later ``order.status_changed`` events (picking, ready,
+collected) come back through sync and move the order here (``order_status_changed_apply``).
 Its quantities are held at the pickup store while it is open, and availability subtracts them.
 """
 
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from cloud.api.models import (
     OPEN_STATUSES,
@@ -29,7 +32,10 @@ from retail.api_errors import DomainError, Invalid, NotFound
 from retail.catalog.models import Product, Unit
 from retail.catalog.selectors import price_for, tax_rate_for
 from retail.members.models import Member
+from retail.outbox.services import event_append, node_origin
 from retail.pricing import Line, price_basket
+from retail.replication.errors import INVALID_PAYLOAD, NOT_OWNER, ApplyRefused
+from retail.replication.wire import Envelope
 from retail.stock.models import StockLevel
 from retail.stores.models import Store
 
@@ -164,6 +170,9 @@ def order_place(
                 ]
             )
             OrderStatusChange.objects.create(order=order, status=order.status, at=now, note="placed online")
+            if store is not None:
+                event_append(type="order.placed", payload=_placed_payload(order))
+                transaction.on_commit(_nudge_stores)
     except IntegrityError:  # the same reference placed concurrently: answer with that order
         return Order.objects.get(api_key=api_key, reference=reference), False
     return order, True
@@ -193,20 +202,111 @@ def _reserve_or_refuse(*, store: Store, items: list[OrderItem], products: dict) 
         )
 
 
+def _placed_payload(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "number": order.number,
+        "store_id": order.store_id,
+        "fulfilment": order.fulfilment,
+        "member_id": order.member_id,
+        "prepaid": order.prepaid,
+        "customer_name": order.customer_name,
+        "placed_at": order.created_at,
+        "subtotal": order.subtotal,
+        "tax_total": order.tax_total,
+        "total": order.total,
+        "lines": [
+            {
+                "position": line.position,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+            }
+            for line in order.lines.all()
+        ],
+    }
+
+
+def _nudge_stores() -> None:
+    from cloud.sync.services import stores_nudge  # the sync app's nudge; imported late (app loading)
+
+    stores_nudge()
+
+
+def _refusal(order: Order, status: str) -> str | None:
+    wrong_kind = (order.fulfilment == Fulfilment.DELIVERY and status in PICKUP_ONLY) or (
+        order.fulfilment == Fulfilment.PICKUP and status in DELIVERY_ONLY
+    )
+    if status not in TRANSITIONS[order.status] or wrong_kind:
+        return f"an order {order.status} cannot become {status}"
+    return None
+
+
+def _move(order: Order, status: str, note: str, at) -> None:
+    order.status, order.updated_at = status, at
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusChange.objects.create(order=order, status=status, at=at, note=note)
+
+
 def order_status_set(*, order: Order, status: str, note: str = "") -> Order:
-    """Move an order on; refused (409 ``status_refused``) unless ``TRANSITIONS`` allows it."""
+    """Move an order on; refused (409 ``status_refused``) unless ``TRANSITIONS`` allows it.
+
+    A pickup order's change is announced as ``order.status_changed`` in the same transaction, so
+    its store learns it (a cancellation stops the picking there).
+    """
     if status not in OrderStatus.values:
         raise Invalid(f"unknown status {status!r}", code="status_unknown")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        allowed = TRANSITIONS[order.status]
-        wrong_kind = (order.fulfilment == Fulfilment.DELIVERY and status in PICKUP_ONLY) or (
-            order.fulfilment == Fulfilment.PICKUP and status in DELIVERY_ONLY
-        )
-        if status not in allowed or wrong_kind:
-            raise DomainError(f"an order {order.status} cannot become {status}", code="status_refused")
+        refusal = _refusal(order, status)
+        if refusal:
+            raise DomainError(refusal, code="status_refused")
         now = timezone.now()
-        order.status, order.updated_at = status, now
-        order.save(update_fields=["status", "updated_at"])
-        OrderStatusChange.objects.create(order=order, status=status, at=now, note=note)
+        _move(order, status, note, now)
+        if order.store_id is not None:
+            event_append(
+                type="order.status_changed",
+                payload={
+                    "id": order.id,
+                    "number": order.number,
+                    "store_id": order.store_id,
+                    "status": status,
+                    "at": now,
+                    "by": node_origin(),
+                    "note": note,
+                },
+            )
+            transaction.on_commit(_nudge_stores)
     return order
+
+
+# The order in which a pickup moves on: a store's report of a status already passed changes nothing.
+_PICKUP_RANK = {s: n for n, s in enumerate(["placed", "routed", "picking", "ready", "collected"])}
+
+
+def order_status_changed_apply(env: Envelope, ctx) -> None:
+    """Applier of a store's ``order.status_changed`` at the cloud (registered in ``OmniApiConfig``).
+
+    Only the order's own store may move it; an order already at or past that status is left as it is
+    (a late ``routed`` after head office moved it on); any other refused move is quarantined.
+    """
+    p = env.payload
+    order = Order.objects.select_for_update().filter(pk=p["id"]).first()
+    if order is None:
+        raise ApplyRefused("missing_reference", f"order {p['id']} does not exist here")
+    if ctx.origin_store_id is not None and order.store_id != ctx.origin_store_id:
+        raise ApplyRefused(NOT_OWNER, f"order {order.number} is not this store's")
+    status = p["status"]
+    if status not in OrderStatus.values:
+        raise ApplyRefused(INVALID_PAYLOAD, f"unknown status {status!r}")
+    current, new = _PICKUP_RANK.get(order.status), _PICKUP_RANK.get(status)
+    if status == order.status or (current is not None and new is not None and new < current):
+        return
+    refusal = _refusal(order, status)
+    if refusal:
+        raise ApplyRefused(INVALID_PAYLOAD, f"status_refused: {refusal}")
+    at = parse_datetime(p["at"]) if isinstance(p.get("at"), str) else timezone.now()
+    _move(order, status, f"by store {env.origin}" + (f": {p['note']}" if p.get("note") else ""), at)

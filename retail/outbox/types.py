@@ -36,5 +36,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("store.updated", 1, "A store's details (head office only)."),
         EventType("terminal.updated", 1, "A terminal's details and device addresses."),
         EventType("staff.updated", 1, "A member of staff: role, home store, PIN hash (head office only)."),
+        EventType("order.placed", 1, "An online order to pick up at one store (head office only)."),
+        EventType(
+            "order.status_changed", 1, "An online order moved to a new status, at the cloud or its store."
+        ),
     ]
 }

@@ -591,7 +591,9 @@ def event_apply(*, env: Envelope, ctx: ApplyContext) -> None:
         raise ApplyRefused(NOT_OWNER, f"{env.type} is head office's; {env.origin} may not write it")
     if payload is not env.payload:
         env = Envelope(env.id, env.origin, env.seq, env.hlc, env.type, env.schema, payload, env.fseq)
-    applier = APPLIERS[env.type]
+    applier = APPLIERS.get(env.type)
+    if applier is None:  # a type this role records but does not apply here: refused, never a stopped pull
+        raise ApplyRefused("unknown_type", f"{env.type} has no applier at this node")
     try:
         with transaction.atomic():
             applier(env, ctx)

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "pos_ui.apps.PosUiConfig",
     "store_node.devices.apps.DevicesConfig",
     "store_node.checkout.apps.CheckoutConfig",
+    "store_node.orders.apps.StoreOrdersConfig",
     "store_node.sync.apps.StoreSyncConfig",
     "store_node.fleet.apps.FleetConfig",
 ]

@@ -1,0 +1,84 @@
+"""Appliers of head office's order events at this store (registered in ``StoreOrdersConfig.ready``).
+
+``order.placed`` creates this store's copy once (re-applying changes nothing) and answers with this
+store's ``order.status_changed`` ``routed``, so head office learns the order has reached the store.
+That answer is this store's own fact (it now holds the order), so unlike other appliers this one
+appends an event, in the pull's transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.dateparse import parse_datetime
+
+from retail.catalog.models import Product
+from retail.replication.errors import INVALID_PAYLOAD, MISSING_REFERENCE, NOT_OWNER, ApplyRefused
+from retail.replication.wire import CLOUD_ORIGIN, Envelope
+from retail.stores.models import Store
+from store_node.orders.models import PickupLine, PickupOrder, PickupStatus
+from store_node.orders.services import order_arrived_announce, order_status_record
+
+
+def _dec(raw) -> Decimal:
+    if not isinstance(raw, str):
+        raise ApplyRefused(INVALID_PAYLOAD, f"expected a decimal string, got {raw!r}")
+    return Decimal(raw)
+
+
+def order_placed_apply(env: Envelope, ctx) -> None:
+    if env.origin != CLOUD_ORIGIN:
+        raise ApplyRefused(NOT_OWNER, f"order.placed is head office's; {env.origin} may not write it")
+    p = env.payload
+    if PickupOrder.objects.filter(pk=p["id"]).exists():
+        return
+    if not Store.objects.filter(pk=p["store_id"]).exists():
+        raise ApplyRefused(MISSING_REFERENCE, f"store {p['store_id']} does not exist here")
+    product_ids = {line["product_id"] for line in p["lines"]}
+    known = {str(pk) for pk in Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True)}
+    if missing := product_ids - known:
+        raise ApplyRefused(MISSING_REFERENCE, f"products {sorted(missing)} do not exist here")
+    placed_at = parse_datetime(p["placed_at"])
+    order = PickupOrder.objects.create(
+        id=p["id"],
+        number=p["number"],
+        store_id=p["store_id"],
+        member_id=p.get("member_id"),
+        prepaid=bool(p.get("prepaid")),
+        customer_name=p.get("customer_name") or "",
+        subtotal=_dec(p["subtotal"]),
+        tax_total=_dec(p["tax_total"]),
+        total=_dec(p["total"]),
+        placed_at=placed_at,
+        updated_at=placed_at,
+    )
+    PickupLine.objects.bulk_create(
+        [
+            PickupLine(
+                order=order,
+                position=int(line["position"]),
+                product_id=line["product_id"],
+                sku=line["sku"],
+                description=line["description"],
+                quantity=_dec(line["quantity"]),
+                unit_price=_dec(line["unit_price"]),
+                line_total=_dec(line["line_total"]),
+            )
+            for line in p["lines"]
+        ]
+    )
+    order_status_record(order=order, status=PickupStatus.ROUTED, note="received at the store")
+    order_arrived_announce(order=order)
+
+
+def order_status_changed_apply(env: Envelope, ctx) -> None:
+    """Head office moved one of our orders (a cancellation, an admin's correction): follow it."""
+    p = env.payload
+    status = p["status"]
+    if status not in PickupStatus.values:
+        return  # placed, shipped …: nothing this store's copy tracks
+    order = PickupOrder.objects.filter(pk=p["id"]).first()
+    if order is None:
+        return  # an order that never reached us (placed before this store enrolled)
+    at = parse_datetime(p["at"]) if isinstance(p.get("at"), str) else order.updated_at
+    PickupOrder.objects.filter(pk=order.pk).update(status=status, updated_at=at)

@@ -1,0 +1,22 @@
+"""Reads of this store's pickup orders (two queries per list, however many orders)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from store_node.orders.models import OPEN_FOR_PICKING, PickupLine, PickupOrder, PickupStatus
+
+
+def orders_to_pick() -> list[PickupOrder]:
+    lines = Prefetch("lines", queryset=PickupLine.objects.order_by("position"))
+    return list(PickupOrder.objects.filter(status__in=OPEN_FOR_PICKING).prefetch_related(lines))
+
+
+def orders_ready() -> list[PickupOrder]:
+    lines = Prefetch("lines", queryset=PickupLine.objects.order_by("position"))
+    return list(PickupOrder.objects.filter(status=PickupStatus.READY).prefetch_related(lines))
+
+
+def order_detail(*, order_id) -> PickupOrder | None:
+    lines = Prefetch("lines", queryset=PickupLine.objects.order_by("position"))
+    return PickupOrder.objects.filter(pk=order_id).prefetch_related(lines).first()

@@ -1,0 +1,146 @@
+from decimal import Decimal
+
+import pytest
+
+from retail.api_errors import DomainError
+from retail.outbox.models import Event
+from retail.replication.appliers import ApplyContext, event_apply
+from retail.sales.models import Sale, SaleStatus
+from retail.shifts.services import shift_open
+from store_node.checkout.services.tenders import sale_complete
+from store_node.orders.models import PickupOrder
+from store_node.orders.services import order_collect, order_mark_ready, order_pick_line, order_pick_start
+from tests.store_node.orders.conftest import HONEY, TEA, placed_envelope
+
+pytestmark = pytest.mark.django_db
+
+
+def _arrived(shop, **kw) -> PickupOrder:
+    event_apply(env=placed_envelope(shop, **kw), ctx=ApplyContext())
+    return PickupOrder.objects.get()
+
+
+def _statuses_sent() -> list[str]:
+    return [e.payload["status"] for e in Event.objects.filter(type="order.status_changed").order_by("seq")]
+
+
+def _picked(order) -> list[tuple]:
+    return list(order.lines.order_by("position").values_list("sku", "picked"))
+
+
+def test_picking_every_item_then_marking_ready_announces_each_status(shop):
+    # given an order for 2 teas and 1 honey at the store
+    order = _arrived(shop)
+
+    # when the picker starts, scans tea, tea, honey and marks it ready
+    order_pick_start(order_id=order.id)
+    for code in (TEA, TEA, HONEY):
+        order_pick_line(order_id=order.id, scan=code)
+    order_mark_ready(order_id=order.id)
+
+    # then every item is picked, the order is ready, and head office is told each step
+    order.refresh_from_db()
+    assert order.status == "ready"
+    assert _picked(order) == [("T1", Decimal("2.000")), ("H1", Decimal("1.000"))]
+    assert _statuses_sent() == ["routed", "picking", "ready"]
+
+
+def test_the_first_scan_starts_picking(shop):
+    order = _arrived(shop)
+
+    order_pick_line(order_id=order.id, scan="T1")
+
+    order.refresh_from_db()
+    assert (order.status, _picked(order)) == ("picking", [("T1", Decimal("1.000")), ("H1", Decimal("0.000"))])
+    assert _statuses_sent() == ["routed", "picking"]
+
+
+def test_a_product_not_in_the_order_is_refused(shop):
+    order = _arrived(shop, lines=[(shop.tea, "1", "2.50")])
+
+    with pytest.raises(DomainError) as refused:
+        order_pick_line(order_id=order.id, scan=HONEY)
+
+    assert refused.value.code == "not_in_order"
+    assert _picked(order) == [("T1", Decimal("0.000"))]
+
+
+def test_picking_more_than_ordered_is_refused(shop):
+    order = _arrived(shop, lines=[(shop.tea, "1", "2.50")])
+    order_pick_line(order_id=order.id, scan=TEA)
+
+    with pytest.raises(DomainError) as refused:
+        order_pick_line(order_id=order.id, scan=TEA)
+
+    assert refused.value.code == "over_pick"
+    assert _picked(order) == [("T1", Decimal("1.000"))]
+
+
+def test_an_order_with_items_still_to_pick_cannot_be_ready(shop):
+    order = _arrived(shop)
+    order_pick_line(order_id=order.id, scan=TEA)
+
+    with pytest.raises(DomainError) as refused:
+        order_mark_ready(order_id=order.id)
+
+    assert (refused.value.code, refused.value.extra) == ("not_picked", {"skus": ["T1", "H1"]})
+    order.refresh_from_db()
+    assert order.status == "picking"
+
+
+def _ready(shop, **kw) -> PickupOrder:
+    order = _arrived(shop, **kw)
+    for code in (TEA, TEA, HONEY):
+        order_pick_line(order_id=order.id, scan=code)
+    return order_mark_ready(order_id=order.id)
+
+
+def test_a_prepaid_order_is_collected_at_once(shop):
+    order = _ready(shop, prepaid=True)
+
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    order.refresh_from_db()
+    assert (order.status, order.sale_id) == ("collected", None)
+    assert _statuses_sent()[-1] == "collected"
+
+
+def test_a_not_prepaid_order_opens_a_sale_with_its_lines_and_is_collected_once_paid(shop):
+    # given a ready order not paid online, and an open shift on the till
+    order = _ready(shop, prepaid=False)
+    shift_open(terminal=shop.terminal, cashier=shop.cashier, opening_float=Decimal("50.00"))
+
+    # when the cashier collects it
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then a sale with the order's lines is open on the till and the order waits for payment
+    order.refresh_from_db()
+    sale = Sale.objects.get()
+    assert (order.status, order.sale_id, sale.status) == ("ready", sale.id, SaleStatus.OPEN)
+    assert list(sale.lines.order_by("position").values_list("description", "quantity")) == [
+        ("Tea", Decimal("2.000")),
+        ("Honey", Decimal("1.000")),
+    ]
+    with pytest.raises(DomainError) as refused:
+        order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+    assert refused.value.code == "payment_pending"
+
+    # and once the sale is paid, collecting again marks it collected
+    sale_complete(
+        sale_id=sale.id,
+        terminal=shop.terminal,
+        cashier=shop.cashier,
+        tenders=[{"kind": "cash", "amount": "20.00"}],
+    )
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+    order.refresh_from_db()
+    assert order.status == "collected"
+
+
+def test_an_order_that_is_not_ready_cannot_be_collected(shop):
+    order = _arrived(shop)
+
+    with pytest.raises(DomainError) as refused:
+        order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    assert refused.value.code == "status_refused"

@@ -1,0 +1,79 @@
+"""Click and collect end to end: a cloud and a store as daphne processes on loopback.
+
+An order placed through the omnichannel API for pickup reaches the store through sync, shows on
+the store's handheld, is picked and marked ready there, and the cloud's API shows it ready.
+"""
+
+import re
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.processes
+
+
+def _sync(store, *, answers: int = 0):
+    """One sync cycle; ``answers`` own events appended by the pull itself are left for the next push."""
+    result = store.manage("sync", "--once", "--quiet", check=False)
+    assert result.returncode == (1 if answers else 0), result.stdout + result.stderr
+    assert f"still waiting {answers}" in result.stdout, result.stdout
+
+
+def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_api(chain):
+    cloud, stores = chain
+    s01 = stores["S01"]
+    _sync(s01)  # the store loads head office's snapshot
+    key = cloud.shell(
+        "from cloud.api.services import api_key_create as c\nprint(c(name='Web shop', rate_limit_per_minute=1000)[1])"
+    )
+    sku = cloud.value(
+        "select p.sku from stock_stocklevel l join catalog_product p on p.id = l.product_id "
+        "join stores_store s on s.id = l.store_id where s.code = 'S01' and l.on_hand >= 2 and p.unit = 'each' "
+        "order by p.sku limit 1"
+    )
+    api = httpx.Client(base_url=f"{cloud.url}/api/v1", headers={"X-API-Key": key}, timeout=30)
+
+    # given the web shop places an order for 2 to pick up at S01
+    response = api.post(
+        "/orders",
+        json={
+            "reference": "web-1",
+            "fulfilment": "pickup",
+            "store": "S01",
+            "prepaid": True,
+            "customer_name": "Ada Lovelace",
+            "lines": [{"sku": sku, "quantity": "2"}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    number = response.json()["number"]
+    assert response.json()["status"] == "placed"
+
+    # when the store syncs, the order is in its handheld's list of orders to pick (its answer
+    # "routed" is appended by that pull and goes with the next push)
+    _sync(s01, answers=1)
+    s01.serve()
+    with httpx.Client(base_url=s01.url, timeout=30) as handheld:
+        listing = handheld.get("/h/orders/")
+        assert listing.status_code == 200
+        assert number in listing.text and "Ada Lovelace" in listing.text
+        pick_url = re.search(r'href="(/h/orders/[0-9a-f-]+/)"', listing.text).group(1)
+
+        # and the picker scans both items and marks the order ready
+        page = handheld.get(pick_url)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        for _ in range(2):
+            scanned = handheld.post(pick_url + "scan", data={"code": sku}, headers={"X-CSRFToken": token})
+            assert scanned.status_code == 200, scanned.text
+        assert "2 of 2" in scanned.text
+        ready = handheld.post(pick_url + "ready", headers={"X-CSRFToken": token})
+        assert ready.status_code == 302, ready.text
+
+    # and the store syncs its statuses to head office
+    _sync(s01)
+
+    # then the API shows the order ready, having gone through the store
+    shown = api.get(f"/orders/{number}").json()
+    assert shown["status"] == "ready"
+    assert [h["status"] for h in shown["history"]] == ["placed", "routed", "picking", "ready"]
+    api.close()
