@@ -90,6 +90,7 @@ def bench_bopis(workdir: Path, orders: int) -> float:
         stop.set()
         latencies = sorted(max(0.0, (seen.get(n, float("inf")) - t) * 1000) for n, t in placed.items())
         missing = sorted(set(placed) - set(seen))
+        print("bopis: latencies (ms) " + " ".join(f"{v:.0f}" for v in latencies), file=sys.stderr)
         if missing:
             print(
                 f"bopis: never seen {missing}; worker said:\n" + "".join(worker_output[-60:]), file=sys.stderr
