@@ -23,6 +23,7 @@ from retail.sales.models import Sale, SaleStatus
 from retail.stores.models import Terminal
 from store_node.checkout.services import sales as sale_services
 from store_node.orders.models import OPEN_FOR_PICKING, PickupOrder, PickupStatus
+from store_node.sync.worker import sync_wake
 
 
 def order_status_record(*, order: PickupOrder, status: str, note: str = "") -> PickupOrder:
@@ -42,6 +43,8 @@ def order_status_record(*, order: PickupOrder, status: str, note: str = "") -> P
             "note": note,
         },
     )
+    # The web shop waits for this status: push it now rather than at the worker's next poll.
+    transaction.on_commit(sync_wake)
     return order
 
 

@@ -144,3 +144,22 @@ def test_an_order_that_is_not_ready_cannot_be_collected(shop):
         order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
 
     assert refused.value.code == "status_refused"
+
+
+def test_each_status_change_wakes_the_sync_worker_after_commit(
+    shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a sync worker running (not started: only its wake flag matters here)
+    from store_node.sync import worker as sync_worker
+
+    running = sync_worker.SyncWorker()
+    monkeypatch.setattr(sync_worker, "_running", running)
+    order = _arrived(shop)
+    running.wake.clear()
+
+    # when picking starts and commits
+    with django_capture_on_commit_callbacks(execute=True):
+        order_pick_start(order_id=order.id)
+
+    # then the worker is woken to push the new status at once
+    assert running.wake.is_set()
