@@ -114,7 +114,13 @@ def gzip_dumps(data: Any) -> bytes:
 def inflate(body: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
     """Gunzip at most ``limit`` bytes; a larger body raises ``EnvelopeError``."""
     decompressor = zlib.decompressobj(16 + 15)
-    out = decompressor.decompress(body, limit + 1)
+    try:
+        out = decompressor.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise EnvelopeError(f"the body is not valid gzip ({exc})") from exc
     if len(out) > limit or decompressor.unconsumed_tail:
         raise EnvelopeError(f"the inflated body exceeds {limit} bytes")
+    if not decompressor.eof:
+        # A cut-off stream inflates to a prefix of the JSON that may still parse: refuse it whole.
+        raise EnvelopeError("the gzip body is truncated")
     return out

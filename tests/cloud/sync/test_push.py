@@ -1,5 +1,8 @@
+import gzip
 import uuid
 from decimal import Decimal
+
+import pytest
 
 from cloud.reporting.models import DailyProductSales, DailyStoreSales, DailyTender, RolledUpSale
 from cloud.sync.models import QuarantinedEvent, StoreSyncState
@@ -208,3 +211,22 @@ def test_the_sales_of_a_batch_are_rolled_up_together_once_and_a_quarantined_one_
     assert DailyProductSales.objects.get().total == Decimal("7.50")
     assert list(DailyTender.objects.values_list("kind", "count", "amount")) == [("cash", 2, Decimal("7.50"))]
     assert RolledUpSale.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        (b"this is not gzip", "not valid gzip"),
+        (gzip.compress(b'{"protocol": 1, "events": []}')[:-6], "truncated"),
+        (gzip.compress(b"{not json"), "JSON body"),
+    ],
+)
+def test_a_bad_gzip_body_is_a_400_that_names_the_problem(enrolled, body, detail):
+    client = enrolled["clients"]["S01"]
+
+    response = client.generic(
+        "POST", "/api/sync/v1/push", body, content_type="application/json", HTTP_CONTENT_ENCODING="gzip"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error" and detail in response.json()["detail"]
