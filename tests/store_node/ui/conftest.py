@@ -147,7 +147,12 @@ def ui(page, console_errors, till_server, transactional_db, request):
     flow = request.node.originalname.removeprefix("test_")
     folder = ARTIFACTS / flow
     folder.mkdir(parents=True, exist_ok=True)
-    page.set_default_timeout(5000)
+    # Patience, not leniency: on a loaded 2-core CI machine a screen can take seconds to settle;
+    # every expectation still has to come true.
+    page.set_default_timeout(15_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
 
     class Ui:
         server = till_server
