@@ -16,7 +16,7 @@ from tests.store_node.devices.conftest import sell_milk
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_for(predicate, timeout=10.0, interval=0.01):
+def wait_for(predicate, timeout=30.0, interval=0.01):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
