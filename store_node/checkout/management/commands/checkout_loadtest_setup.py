@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,69 +15,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate, Unit
+from retail.demo.seed import BRANDS, EPOCH, FOOD, NONFOOD, SIZES, ean13
 from retail.members.models import Member
 from retail.shifts.services import shift_open
 from retail.staff.models import Role, User
 from retail.stores.models import Store, Terminal
 
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-BRANDS = [
-    "Alpenhof",
-    "Nordsee",
-    "Grünland",
-    "Bergquell",
-    "Sonnhof",
-    "Hausmarke",
-    "Lindenhof",
-    "Elbtal",
-    "Rheingold",
-    "Waldkorn",
-    "Ostwind",
-    "Fjord",
-    "Café Crème",
-    "Brauhaus",
-    "Gut Eichen",
-    "Kräuterhof",
-]
-KINDS = [
-    "Whole Milk",
-    "Yoghurt Natural",
-    "Butter",
-    "Gouda Slices",
-    "Espresso Beans",
-    "Filter Coffee",
-    "Green Tea",
-    "Rye Bread",
-    "Muesli",
-    "Oat Flakes",
-    "Pasta Fusilli",
-    "Spaghetti",
-    "Basmati Rice",
-    "Tomato Passata",
-    "Olive Oil",
-    "Dark Chocolate",
-    "Hazelnut Spread",
-    "Strawberry Jam",
-    "Honey",
-    "Orange Juice",
-    "Sparkling Water",
-    "Crisps Paprika",
-    "Frozen Pizza",
-    "Dish Soap",
-    "Shampoo",
-    "Toothpaste",
-    "AA Batteries",
-    "Red Wine",
-    "Cat Food",
-    "Crème fraîche",
-]
-SIZES = ["100 g", "250 g", "500 g", "1 kg", "330 ml", "1 l", "6 pack", "4 pcs"]
+# The demo's vocabulary, so benchmark catalogs read like the demo chain's.
+KINDS = FOOD + NONFOOD
 PIN = "1111"
-
-
-def ean13(first12: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return first12 + str((10 - total % 10) % 10)
 
 
 def barcode_of(i: int) -> str:
