@@ -32,6 +32,8 @@ REDIS_START = [
 ]  # fmt: skip
 
 SETUP_CLOUD = (
+    # ring_sales scans barcodes without weighing: the weighed products' barcodes stay out of this chain.
+    "from retail.catalog.models import Barcode; Barcode.objects.filter(product__unit='kg').delete()\n"
     "from retail.staff.models import User, Role\n"
     "User.objects.create(username='cashier', first_name='Chaos', last_name='Till', role=Role.CASHIER)\n"
 )
@@ -126,27 +128,27 @@ class StoreRig:
     sync: subprocess.Popen | None = None
     till: subprocess.Popen | None = None
 
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        # Output to a log file: nobody reads a pipe here, and a full or closed pipe would stop the node.
+        with open(self.node.db.with_suffix(".log"), "ab") as log:
+            process = subprocess.Popen(
+                [PY, "manage.py", *args], cwd=ROOT, env=self.node.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.node.processes.append(process)
+        return process
+
     def start_store(self) -> None:
         args = ["runstore", "--port", str(self.port), "--no-devices"]
         if self.separate_sync:
             args.append("--no-sync")
-        self.store = self.node.spawn(*args)
-        self.store.stdout.close()  # nobody reads it: never let a full pipe block the node
+        self.store = self._spawn(*args)
 
     def start_sync(self) -> None:
         if self.separate_sync:
-            self.sync = self.node.spawn("syncworker")
-            self.sync.stdout.close()
+            self.sync = self._spawn("syncworker")
 
     def start_till(self) -> None:
-        self.till = subprocess.Popen(
-            [PY, "manage.py", "ring_sales", "--terminal", "T01"],
-            cwd=ROOT,
-            env=self.node.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.node.processes.append(self.till)
+        self.till = self._spawn("ring_sales", "--terminal", "T01")
 
     def start(self) -> None:
         self.start_store()
@@ -327,6 +329,10 @@ class ChaosRig:
                 self.fault_redis()
             else:
                 self.rng.choice(kinds)()
+            for rig in self.rigs.values():  # what systemd's Restart= does for a till that stopped
+                if rig.till is not None and rig.till.poll() is not None:
+                    self.report.count("ring_sales exited by itself (restarted)")
+                    rig.start_till()
         if pg_at:
             self.fault_postgres()
         if redis_at:

@@ -17,6 +17,8 @@ leaves those two restarts out (the report names them as not done).
 """
 
 import os
+import re
+from decimal import Decimal
 
 import pytest
 
@@ -49,18 +51,18 @@ group by mb.id, mb.points_balance having mb.points_balance != coalesce(sum(p.poi
 """
 STOCK = "select store_id, product_id, on_hand from stock_stocklevel where on_hand != 0 order by 1, 2"
 POINTS = "select id, points_balance from members_member order by 1"
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
-def _norm(rows):
-    # SQLite keeps UUIDs as 32 hex digits and decimals as text; PostgreSQL returns objects.
-    out = []
-    for row in rows:
-        out.append(tuple(str(v).replace("-", "") if not isinstance(v, int | float) else v for v in row))
-    return sorted(out)
+def _value(v):
+    # SQLite keeps UUIDs as 32 hex digits and decimals as text or floats; PostgreSQL returns objects.
+    if isinstance(v, int | float | Decimal) or (isinstance(v, str) and NUMBER.fullmatch(v)):
+        return Decimal(str(v)).normalize()
+    return str(v).replace("-", "")
 
 
-def _num(rows):
-    return sorted((str(a).replace("-", ""), float(b)) for a, b in rows)
+def _rows(rows):
+    return sorted(tuple(_value(v) for v in row) for row in rows)
 
 
 def test_after_kills_restarts_and_a_faulty_network_every_sale_is_at_the_cloud_once(tmp_path):
@@ -107,9 +109,11 @@ def test_after_kills_restarts_and_a_faulty_network_every_sale_is_at_the_cloud_on
         assert sum(report.sales.values()) >= 3 * len(rig.rigs), "the tills barely sold: the run proves little"
         if not SHARED:
             assert report.faults.get("PostgreSQL restart") == 1 and report.faults.get("Redis restart") == 1
-        cloud_stock, cloud_points = _num(pg_query(db, STOCK)), _num(pg_query(db, POINTS))
+        cloud_stock, cloud_points = _rows(pg_query(db, STOCK)), _rows(pg_query(db, POINTS))
         for code, store in rig.rigs.items():
-            assert _num(store.node.query(STOCK)) == cloud_stock, f"stock at {code} differs from the cloud's"
-            assert _num(store.node.query(POINTS)) == cloud_points, f"points at {code} differ from the cloud's"
+            assert _rows(store.node.query(STOCK)) == cloud_stock, f"stock at {code} differs from the cloud's"
+            assert _rows(store.node.query(POINTS)) == cloud_points, (
+                f"points at {code} differ from the cloud's"
+            )
     finally:
         rig.stop()
