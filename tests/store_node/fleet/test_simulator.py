@@ -1,0 +1,87 @@
+"""The fleet's simulated till and outbox: the events of one sale, gapless seqs, acknowledgements."""
+
+from decimal import Decimal
+
+from store_node.fleet.simulator import Fleet, FleetConfig, percentile
+
+SETUP = {
+    "stores": [
+        {
+            "code": "F0001",
+            "id": "s-1",
+            "terminal_id": "t-1",
+            "cashier_id": "c-1",
+            "enrollment_code": "X",
+            "ack_seq": 7,
+        }
+    ],
+    "products": [
+        {
+            "id": f"p-{i}",
+            "sku": f"{i}",
+            "name": f"P{i}",
+            "price": "2.49",
+            "tax_class": "STD",
+            "tax_rate": "0.1900",
+        }
+        for i in range(6)
+    ],
+    "members": ["m-1"],
+}
+
+
+def _store(seed: int = 1):
+    return Fleet(FleetConfig(url="http://127.0.0.1:1", seed=seed), SETUP).stores[0]
+
+
+def test_a_sale_is_the_sale_its_stock_movements_and_its_points_with_gapless_seqs_after_the_ack():
+    # given a store whose earlier life was acknowledged up to seq 7
+    store = _store()
+    # when it rings three sales
+    for _ in range(3):
+        store.ring_sale()
+    # then its outbox continues at 8 without a gap, each sale followed by one movement per line
+    seqs = [e["seq"] for e in store.outbox]
+    assert seqs == list(range(8, 8 + len(seqs)))
+    sales = [e for e in store.outbox if e["type"] == "sale.completed"]
+    assert len(sales) == 3
+    for sale in sales:
+        p = sale["payload"]
+        moves = [
+            e for e in store.outbox if e["type"] == "stock.moved" and e["payload"]["reference"] == p["id"]
+        ]
+        assert [m["payload"]["product_id"] for m in moves] == [line["product_id"] for line in p["lines"]]
+        assert all(
+            m["payload"]["quantity"] == "-" + line["quantity"]
+            for m, line in zip(moves, p["lines"], strict=True)
+        )
+        assert sum(Decimal(line["line_total"]) for line in p["lines"]) == Decimal(p["total"])
+        assert Decimal(p["tenders"][0]["amount"]) == Decimal(p["total"])
+        points = [
+            e for e in store.outbox if e["type"] == "points.posted" and e["payload"]["sale_id"] == p["id"]
+        ]
+        assert len(points) == (1 if p["member_id"] else 0)
+        if points:
+            assert points[0]["payload"]["points"] == int(Decimal(p["total"])) == p["points_earned"]
+    assert all(a["hlc"] < b["hlc"] for a, b in zip(store.outbox, store.outbox[1:], strict=False))
+
+
+def test_an_acknowledgement_drops_the_events_up_to_it_and_times_the_sales_it_completes():
+    # given two sales waiting
+    store = _store(seed=2)
+    store.ring_sale()
+    first_end = store.seq
+    store.ring_sale()
+    # when the cloud acknowledges the first sale's last event
+    store._acknowledge(first_end)
+    # then only the second sale waits, and one latency was recorded
+    assert store.outbox[0]["seq"] == first_end + 1
+    assert store.ack == first_end
+    assert len(store.metrics.latencies) == 1
+
+
+def test_percentile_is_the_nearest_rank():
+    assert percentile([], 99) is None
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert percentile([float(i) for i in range(1, 101)], 99) == 99.0
+    assert percentile([float(i) for i in range(1, 101)], 100) == 100.0
