@@ -109,8 +109,20 @@ class Node:
         self.processes.clear()
 
     def query(self, sql: str, *params):
-        with sqlite3.connect(self.db, timeout=20) as db:
-            return db.execute(sql, params).fetchall()
+        # The test only observes the node's database while the node writes to it. An observer's
+        # read can hit a transient SQLITE_IOERR while the node's WAL index is being rebuilt: retry
+        # the observation (the node's own errors still fail the test through what it does).
+        for attempt in range(40):
+            db = sqlite3.connect(self.db, timeout=20)
+            try:
+                return db.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "disk I/O error" not in str(exc) or attempt == 39:
+                    raise
+            finally:
+                db.close()
+            time.sleep(0.05)
+        raise AssertionError("unreachable")
 
     def value(self, sql: str, *params):
         rows = self.query(sql, *params)
