@@ -117,7 +117,7 @@ class SyncPushApi(_SyncApi):
 class SyncPullApi(_SyncApi):
     class InputSerializer(serializers.Serializer):
         protocol = serializers.IntegerField(default=PROTOCOL_VERSION)
-        cursor = serializers.IntegerField(min_value=0)
+        cursor = serializers.IntegerField(min_value=0, max_value=2**63 - 1)  # a feed position is a bigint
         limit = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_EVENTS, default=MAX_BATCH_EVENTS)
         max_bytes = serializers.IntegerField(
             min_value=1024, max_value=MAX_BATCH_BYTES, default=MAX_BATCH_BYTES

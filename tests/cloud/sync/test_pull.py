@@ -124,3 +124,12 @@ def test_pruning_the_feed_sends_stores_behind_it_to_a_snapshot(enrolled):
     assert pull(enrolled["clients"]["S01"], 0).json()["code"] == "cursor_expired"
     page = pull(enrolled["clients"]["S01"], 1).json()
     assert [e["payload"]["amount"] for e in page["events"] if e["type"] == "price.set"] == ["5.10"]
+
+
+def test_a_cursor_beyond_any_feed_position_is_a_400_not_a_500(enrolled):
+    response = enrolled["clients"]["S01"].post(
+        "/api/sync/v1/pull", {"protocol": 1, "cursor": 2**63, "limit": 10}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and "cursor" in response.json()["detail"]
