@@ -39,6 +39,8 @@ if __package__ in (None, ""):
 
 import httpx  # noqa: E402
 
+from tests.benchmarks.servers import daphne_start  # noqa: E402
+
 STORES = 50
 PRODUCTS = 500
 DAYS = 365
@@ -250,30 +252,7 @@ class Cloud:
         )
         out = subprocess.run([sys.executable, "-c", script], **run).stdout
         self.api_key = re.search(r"KEY=(\S+)", out).group(1)
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "cloud.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("daphne did not answer within 30 s")
+        self.proc = daphne_start("cloud.asgi:application", port=self.port, env=self.env)
 
     @property
     def url(self) -> str:

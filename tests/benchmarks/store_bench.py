@@ -42,6 +42,8 @@ if __package__ in (None, ""):
 
 import httpx  # noqa: E402
 
+from tests.benchmarks.servers import daphne_start  # noqa: E402
+
 TERMINALS = 4
 
 
@@ -105,30 +107,7 @@ class StoreNode:
     def start(self) -> None:
         self.manage("migrate", "--no-input", "-v0")
         self.manage("checkout_loadtest_setup", f"--products={self.products}", f"--terminals={self.terminals}")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "store_node.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("daphne did not answer within 30 s")
+        self.proc = daphne_start("store_node.asgi:application", port=self.port, env=self.env)
 
     def cpu_ms(self) -> float:
         """CPU time (user + system) the server process has used so far, in ms."""
