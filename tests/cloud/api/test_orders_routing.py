@@ -1,6 +1,7 @@
 """Click and collect at the cloud: pickup orders go to their store as events, its statuses come back."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,7 +103,8 @@ def _from_store(order, status, *, store, seq=1):
         "number": order.number,
         "store_id": str(order.store_id),
         "status": status,
-        "at": "2026-11-23T10:00:00+00:00",
+        # the store reports after the order was placed (a fixed date would fall before it one day)
+        "at": (order.created_at + timedelta(seconds=seq)).isoformat(),
         "by": store.code,
         "note": "",
     }
