@@ -172,6 +172,22 @@ def op_sync() -> dict:
     return {"up_to_date": summary.up_to_date, "error": summary.error, "waiting": summary.waiting}
 
 
+def op_sync_status() -> dict:
+    from store_node.sync.selectors import sync_status
+
+    status = sync_status()
+    return {"clock_offset_s": status.clock_offset_s, "clock_warning": status.clock_warning}
+
+
+def op_member(*, member_id: str) -> dict:
+    member = _member(member_id)
+    return {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "field_clocks": member.field_clocks,
+    }
+
+
 def op_cloud_url(*, url: str) -> dict:
     from store_node.sync.models import SyncCredential
 
