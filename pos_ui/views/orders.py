@@ -1,7 +1,8 @@
 """Click and collect screens: the handheld's pick list and pick screen, the terminal's collection list.
 
 Thin views over ``store_node.orders``: each parses the form, calls one service and renders; a
-refusal (``DomainError``) is shown on the same screen and changes nothing.
+refusal (``DomainError``) is shown on the same screen and changes nothing. The handheld's views
+run for a signed-in staff member (``request.handheld_staff``, named in the order's status changes).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def pick_scan(request, order_id):
     if not code:
         return _pick_screen(request, order_id)
     try:
-        line = services.order_pick_line(order_id=order_id, scan=code)
+        line = services.order_pick_line(order_id=order_id, scan=code, staff=request.handheld_staff)
     except DomainError as exc:
         return _pick_screen(request, order_id, message=("error", _refusal(exc)))
     return _pick_screen(request, order_id, message=("ok", f"Picked {line.description}"))
@@ -62,7 +63,7 @@ def pick_scan(request, order_id):
 @require_POST
 def pick_ready(request, order_id):
     try:
-        order = services.order_mark_ready(order_id=order_id)
+        order = services.order_mark_ready(order_id=order_id, staff=request.handheld_staff)
     except DomainError as exc:
         return _pick_screen(request, order_id, message=("error", _refusal(exc)))
     response = redirect("pos_ui:handheld_orders")

@@ -163,3 +163,17 @@ def test_each_status_change_wakes_the_sync_worker_after_commit(
 
     # then the worker is woken to push the new status at once
     assert running.wake.is_set()
+
+
+def test_the_handheld_picker_is_named_in_the_status_changes(shop):
+    order = _arrived(shop)
+
+    for code in (TEA, TEA, HONEY):
+        order_pick_line(order_id=order.id, scan=code, staff=shop.cashier)
+    order_mark_ready(order_id=order.id, staff=shop.cashier)
+
+    notes = [
+        (e.payload["status"], e.payload["note"])
+        for e in Event.objects.filter(type="order.status_changed").order_by("seq")
+    ]
+    assert notes == [("routed", "received at the store"), ("picking", "by c101"), ("ready", "by c101")]

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from retail.outbox.models import Event
 from retail.replication.appliers import ApplyContext, event_apply
 from retail.shifts.services import shift_open
 from store_node.orders.models import PickupOrder
@@ -16,6 +17,19 @@ pytestmark = pytest.mark.django_db
 def order(shop):
     event_apply(env=placed_envelope(shop), ctx=ApplyContext())
     return PickupOrder.objects.get()
+
+
+@pytest.fixture
+def client(client, shop):
+    """The test client, signed in on the handheld as the shop's cashier (c101)."""
+    response = client.post("/h/login", {"username": "c101", "pin": "1111"})
+    assert response.status_code == 302
+    return client
+
+
+def _notes() -> dict[str, str]:
+    events = Event.objects.filter(type="order.status_changed").order_by("seq")
+    return {e.payload["status"]: e.payload["note"] for e in events}
 
 
 def test_the_handheld_lists_orders_to_pick(client, order):
@@ -41,6 +55,8 @@ def test_the_pick_screen_scans_items_shows_progress_and_marks_ready(client, orde
     order.refresh_from_db()
     assert order.status == "ready"
     assert "No orders to pick." in client.get("/h/orders/").content.decode()
+    # and head office is told who picked it and who marked it ready
+    assert _notes() == {"routed": "received at the store", "picking": "by c101", "ready": "by c101"}
 
 
 def test_scanning_a_product_not_in_the_order_shows_the_refusal(client, order, shop):
@@ -85,6 +101,7 @@ def test_the_terminal_lists_ready_orders_and_collects_a_prepaid_one(client, orde
     assert "Order W261123-ABC123 collected." in response.content.decode()
     order.refresh_from_db()
     assert order.status == "collected"
+    assert _notes()["collected"] == "at T02 by c101"
 
 
 def test_collecting_a_not_prepaid_order_opens_its_sale_on_the_till(client, shop):
