@@ -49,5 +49,6 @@ urlpatterns = [
     path(T + "receipt/<uuid:sale_id>/reprint", terminal.reprint, name="terminal_reprint"),
     path(T + "return/", terminal.sale_return_screen, name="terminal_return"),
     path(T + "orders/", orders.collect_list, name="terminal_orders"),
+    path(T + "orders/badge", orders.badge, name="terminal_orders_badge"),
     path(T + "orders/<uuid:order_id>/collect", orders.collect, name="terminal_order_collect"),
 ]

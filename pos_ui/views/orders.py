@@ -77,6 +77,13 @@ def collect_list(request, till, message=None):
     return render(request, "pos_ui/terminal/orders.html", ctx)
 
 
+@till_view
+def badge(request, till):
+    """The sale screen's order badge, reloaded by the page whenever an order of the store moves."""
+    ctx = _ctx(request, till, status=False, waiting=selectors.orders_waiting(store_id=till.terminal.store_id))
+    return render(request, "pos_ui/terminal/orders_badge.html", ctx)
+
+
 @require_POST
 @till_view
 def collect(request, till, order_id):

@@ -45,21 +45,22 @@ def order_status_record(*, order: PickupOrder, status: str, note: str = "") -> P
     )
     # The web shop waits for this status: push it now rather than at the worker's next poll.
     transaction.on_commit(sync_wake)
+    order_announce(order=order)
     return order
 
 
-def order_arrived_announce(*, order: PickupOrder) -> None:
-    """After commit, tell every terminal of the store (their order badge counts these)."""
-    terminal_ids = list(
-        Terminal.objects.filter(store_id=order.store_id, active=True).values_list("id", flat=True)
-    )
+def order_announce(*, order: PickupOrder) -> None:
+    """After commit, tell every terminal of the store that one of its orders moved (arrived, picked,
+    ready, collected, cancelled): their order badge reloads the counts of orders waiting."""
+    store_id = order.store_id
     message = {"type": "terminal.order", "order": order.number, "status": order.status}
 
     def push() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
-        for terminal_id in terminal_ids:
+        terminals = Terminal.objects.filter(store_id=store_id, active=True).values_list("id", flat=True)
+        for terminal_id in list(terminals):
             async_to_sync(layer.group_send)(f"terminal-{terminal_id.hex}", message)
 
     transaction.on_commit(push)

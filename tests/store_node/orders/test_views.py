@@ -1,5 +1,6 @@
 """The click-and-collect screens through Django's test client (pos_ui/views/orders.py)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -128,3 +129,38 @@ def test_collecting_without_a_shift_shows_the_refusal(client, shop):
 
     assert response.status_code == 409
     assert "Open a shift on this terminal before selling" in response.content.decode()
+
+
+def _badge(html: str) -> tuple[str, str, bool]:
+    ready = re.search(r'data-testid="badge-ready">(\d+)<', html).group(1)
+    to_pick = re.search(r'data-testid="badge-to-pick">(\d+)<', html).group(1)
+    hidden = bool(re.search(r'class="btn orders-badge[^"]*\bhidden\b', html))
+    return ready, to_pick, hidden
+
+
+def test_the_sale_screens_badge_counts_the_orders_waiting_when_it_loads(client, shop):
+    # given a shift on the till, one order ready and one still to pick
+    _login(client, shop)
+    shift_open(terminal=shop.terminal, cashier=shop.cashier, opening_float=Decimal("50.00"))
+    sale_url, badge_url = f"/t/{shop.terminal.id}/sale/", f"/t/{shop.terminal.id}/orders/badge"
+    assert _badge(client.get(sale_url).content.decode()) == ("0", "0", True)
+    event_apply(env=placed_envelope(shop, number="W1", seq=1), ctx=ApplyContext())
+    event_apply(env=placed_envelope(shop, number="W2", seq=2), ctx=ApplyContext())
+    _ready(client, PickupOrder.objects.get(number="W1"))
+
+    # when the sale screen loads, then its badge shows 1 ready and 1 to pick, linking to the list
+    html = client.get(sale_url).content.decode()
+    assert _badge(html) == ("1", "1", False)
+    assert f'href="/t/{shop.terminal.id}/orders/" data-orders-badge="{badge_url}"' in html
+
+    # and once the ready one is collected, the badge the screen reloads says so
+    client.post(f"/t/{shop.terminal.id}/orders/{PickupOrder.objects.get(number='W1').id}/collect")
+    badge = client.get(badge_url, HTTP_HX_REQUEST="true")
+    assert badge.status_code == 200 and "<html" not in badge.content.decode()
+    assert _badge(badge.content.decode()) == ("0", "1", False)
+
+
+def test_the_badge_needs_the_cashier_logged_in(client, shop):
+    response = client.get(f"/t/{shop.terminal.id}/orders/badge")
+
+    assert (response.status_code, response["Location"]) == (302, f"/t/{shop.terminal.id}/login")
