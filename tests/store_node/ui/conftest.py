@@ -81,6 +81,22 @@ class TillServer:
         future = asyncio.run_coroutine_threadsafe(get_channel_layer().group_send(group, message), self.loop)
         future.result(timeout)
 
+    def call(self, fn, timeout: float = 10):
+        """Run sync code (a service, an applier) as the server's own threads run it, so what it
+        pushes after commit (``async_to_sync`` of a group send) goes through the server's loop and
+        channel layer to the browsers, as the sync worker's pushes do in a store."""
+        from asgiref.sync import sync_to_async
+        from django.db import connection
+
+        def run():
+            try:
+                return fn()
+            finally:
+                connection.close()
+
+        future = asyncio.run_coroutine_threadsafe(sync_to_async(run, thread_sensitive=False)(), self.loop)
+        return future.result(timeout)
+
     def stop(self) -> None:
         from twisted.internet import reactor
 
