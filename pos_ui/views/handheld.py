@@ -33,9 +33,16 @@ COUNT_KEY = "handheld_count"  # {product_id: counted quantity as a string}, in t
 COUNT_OWNER_KEY = "handheld_count_by"  # who that sheet is of: it is kept for them alone
 
 
+def _idle_time() -> str:
+    seconds = idle_seconds()
+    if seconds < 60 or seconds % 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{seconds // 60} minute{'s' if seconds != 60 else ''}"
+
+
 def _signed_out_message(why: str) -> tuple[str, str] | None:
     return {
-        "idle": ("info", f"Signed out after {idle_seconds() // 60} minutes without use. Sign in again."),
+        "idle": ("info", f"Signed out after {_idle_time()} without use. Sign in again."),
         "expired": ("info", "Your handheld session has ended. Sign in again."),
         "gone": ("error", "Signed out: your account may not use this store's handhelds any more."),
         "signed_out": ("ok", "Signed out."),

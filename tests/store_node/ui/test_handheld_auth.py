@@ -160,7 +160,7 @@ def test_after_the_idle_time_the_next_page_asks_for_the_pin_again(handheld, sett
 
     assert response["Location"] == "/h/login?next=%2Fh%2Forders%2F&why=idle"
     html = handheld.get(response["Location"]).content.decode()
-    assert "Signed out after 0 minutes without use. Sign in again." in html
+    assert "Signed out after 0 seconds without use. Sign in again." in html
     settings.HANDHELD_IDLE_MINUTES = 5
     assert handheld.get("/h/orders/").status_code == 302  # the session was ended, not only refused
 

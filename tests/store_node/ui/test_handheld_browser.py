@@ -91,3 +91,26 @@ def test_handheld_lookup_and_count(ui, store, floor_staff):
     expect(page.get_by_test_id("login-message")).to_have_text("Signed out.")
     page.goto(f"{ui.url}/h/count/")
     expect(page.get_by_test_id("handheld-login")).to_be_visible()
+
+
+def test_a_handheld_left_alone_goes_back_to_the_sign_in_by_itself(ui, store, floor_staff, settings):
+    page = ui.page
+    page.set_viewport_size(PHONE)
+    settings.HANDHELD_IDLE_MINUTES = 0.05  # 3 seconds, for the test
+
+    # given the cashier signed in on the pick list
+    page.goto(f"{ui.url}/h/orders/")
+    sign_in(page, "c101", "1111")
+    expect(page.get_by_test_id("handheld-staff")).to_have_text("Cara Berg (c101)")
+
+    # when nobody touches it for longer than the idle time, then the page itself goes to the
+    # sign-in, which says why, and the name of the last user is gone from the screen
+    expect(page.get_by_test_id("login-message")).to_have_text(
+        "Signed out after 3 seconds without use. Sign in again.", timeout=15_000
+    )
+    expect(page.get_by_test_id("handheld-staff")).to_have_count(0)
+    ui.shot("01-signed-out-idle")
+
+    # and signing in again goes back to the pick list
+    sign_in(page, "c101", "1111")
+    expect(page).to_have_url(f"{ui.url}/h/orders/")
