@@ -1,10 +1,11 @@
 """Signing in on the handheld (pos_ui/handheld_auth.py and the sign-in view) with Django's test client."""
 
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.urls import URLPattern
+from django.urls import URLResolver
 
 from pos_ui import urls
 from retail.api_errors import PermissionRefused
@@ -17,20 +18,26 @@ from tests.store_node.ui.conftest import handheld_sign_in
 pytestmark = pytest.mark.django_db
 
 
+_CONVERTED = re.compile(r"<(?:(\w+):)?\w+>")
+_SAMPLE = {"uuid": str(uuid.UUID(int=1)), "int": "1", "slug": "x", "str": "x", "path": "x", None: "x"}
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield route, pattern.name
+
+
 def _handheld_pages() -> list[str]:
-    """Every URL under h/ but the sign-in page, with made-up ids: those added later are in too."""
-    pages = []
-    for pattern in urls.urlpatterns:
-        assert isinstance(pattern, URLPattern)
-        route = str(pattern.pattern)
-        if route.startswith("h/") and pattern.name != "handheld_login":
-            pages.append(
-                "/"
-                + route.replace("<uuid:order_id>", str(uuid.uuid4())).replace(
-                    "<uuid:product_id>", str(uuid.uuid4())
-                )
-            )
-    return pages
+    """Every URL under h/ but the sign-in page, with sample ids: pages added later are in too."""
+    return [
+        "/" + _CONVERTED.sub(lambda m: _SAMPLE.get(m.group(1), "x"), route)
+        for route, name in _routes(urls.urlpatterns)
+        if route.startswith("h/") and name != "handheld_login"
+    ]
 
 
 def test_the_list_of_handheld_pages_is_complete():
