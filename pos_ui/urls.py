@@ -8,7 +8,9 @@ T = "t/<uuid:terminal_id>/"
 
 urlpatterns = [
     path("", common.home, name="home"),
-    # handheld
+    # handheld (every page under h/ needs a staff member signed in: pos_ui.handheld_auth)
+    path("h/login", handheld.login, name="handheld_login"),
+    path("h/logout", handheld.logout, name="handheld_logout"),
     path("h/", handheld.lookup, name="handheld_lookup"),
     path("h/count/", handheld.count, name="handheld_count"),
     path("h/count/add", handheld.count_add, name="handheld_count_add"),
@@ -47,5 +49,6 @@ urlpatterns = [
     path(T + "receipt/<uuid:sale_id>/reprint", terminal.reprint, name="terminal_reprint"),
     path(T + "return/", terminal.sale_return_screen, name="terminal_return"),
     path(T + "orders/", orders.collect_list, name="terminal_orders"),
+    path(T + "orders/badge", orders.badge, name="terminal_orders_badge"),
     path(T + "orders/<uuid:order_id>/collect", orders.collect, name="terminal_order_collect"),
 ]

@@ -17,7 +17,7 @@ from retail.replication.errors import INVALID_PAYLOAD, MISSING_REFERENCE, NOT_OW
 from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.stores.models import Store
 from store_node.orders.models import PickupLine, PickupOrder, PickupStatus
-from store_node.orders.services import order_arrived_announce, order_status_record
+from store_node.orders.services import order_announce, order_status_record
 
 
 def _dec(raw) -> Decimal:
@@ -68,7 +68,6 @@ def order_placed_apply(env: Envelope, ctx) -> None:
         ]
     )
     order_status_record(order=order, status=PickupStatus.ROUTED, note="received at the store")
-    order_arrived_announce(order=order)
 
 
 def order_status_changed_apply(env: Envelope, ctx) -> None:
@@ -82,3 +81,5 @@ def order_status_changed_apply(env: Envelope, ctx) -> None:
         return  # an order that never reached us (placed before this store enrolled)
     at = parse_datetime(p["at"]) if isinstance(p.get("at"), str) else order.updated_at
     PickupOrder.objects.filter(pk=order.pk).update(status=status, updated_at=at)
+    order.status = status
+    order_announce(order=order)  # a cancelled order leaves the terminals' badge

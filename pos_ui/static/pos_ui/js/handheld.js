@@ -68,3 +68,27 @@ if (cameraButton && video && "BarcodeDetector" in window && navigator.mediaDevic
     requestAnimationFrame(tick);
   });
 }
+
+// The PIN pad on the sign-in page types into the PIN field.
+document.addEventListener("click", (e) => {
+  const key = e.target.closest("[data-pinpad] [data-key]");
+  if (!key) return;
+  const pin = document.querySelector(key.closest("[data-pinpad]").dataset.pinpad);
+  pin.value = key.dataset.key === "clear" ? "" : pin.value + key.dataset.key;
+  pin.focus();
+});
+
+// A shared device: once the server's idle time has passed with no touch, key or request here, go
+// to the sign-in page (the server has signed the user out by then and says so there), so the
+// screen does not go on showing the last person's name to the next.
+const signedIn = document.querySelector("[data-idle-seconds]");
+if (signedIn) {
+  const wait = (Number(signedIn.dataset.idleSeconds) + 2) * 1000;
+  let timer = null;
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => location.assign(signedIn.dataset.idleUrl), wait);
+  };
+  for (const type of ["pointerdown", "keydown", "htmx:afterRequest"]) document.addEventListener(type, restart, true);
+  restart();
+}
