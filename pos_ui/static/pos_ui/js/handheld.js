@@ -30,6 +30,18 @@ document.body.addEventListener("htmx:afterRequest", (e) => {
   }
 });
 
+// Receiving a transfer: after a scan or a typed count the lines are redrawn; clear the scan field
+// and go back to it for the next item.
+document.body.addEventListener("htmx:afterSettle", (e) => {
+  const form = e.detail.requestConfig?.elt;
+  if (!form?.matches?.("form[data-back-to-scan]")) return;
+  const input = field();
+  if (input) {
+    input.value = "";
+    input.focus();
+  }
+});
+
 // Camera scanning where the browser offers BarcodeDetector (Chrome on Android does).
 const cameraButton = document.querySelector("[data-camera]");
 const video = document.querySelector("[data-camera-view]");
