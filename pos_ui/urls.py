@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos_ui.views import common, handheld, orders, terminal
+from pos_ui.views import common, handheld, orders, terminal, transfers
 
 app_name = "pos_ui"
 
@@ -21,6 +21,14 @@ urlpatterns = [
     path("h/orders/<uuid:order_id>/", orders.pick, name="handheld_order_pick"),
     path("h/orders/<uuid:order_id>/scan", orders.pick_scan, name="handheld_order_scan"),
     path("h/orders/<uuid:order_id>/ready", orders.pick_ready, name="handheld_order_ready"),
+    path("h/transfers/", transfers.transfer_list, name="handheld_transfers"),
+    path("h/transfers/<uuid:transfer_id>/", transfers.transfer_show, name="handheld_transfer"),
+    path("h/transfers/<uuid:transfer_id>/scan", transfers.transfer_scan, name="handheld_transfer_scan"),
+    path("h/transfers/<uuid:transfer_id>/set", transfers.transfer_set, name="handheld_transfer_set"),
+    path("h/transfers/<uuid:transfer_id>/review", transfers.transfer_review, name="handheld_transfer_review"),
+    path(
+        "h/transfers/<uuid:transfer_id>/confirm", transfers.transfer_confirm, name="handheld_transfer_confirm"
+    ),
     # terminal
     path(T, terminal.screen, name="terminal"),
     path(T + "login", terminal.login, name="terminal_login"),

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "cloud.reporting.apps.ReportingConfig",
     "cloud.api.apps.OmniApiConfig",
     "cloud.sync.apps.CloudSyncConfig",
+    "cloud.transfers.apps.TransfersConfig",
 ]
 
 # A staff member's role grants the permissions of its head-office group (cloud/headoffice/roles.py).

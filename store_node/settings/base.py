@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "store_node.devices.apps.DevicesConfig",
     "store_node.checkout.apps.CheckoutConfig",
     "store_node.orders.apps.StoreOrdersConfig",
+    "store_node.transfers.apps.StoreTransfersConfig",
     "store_node.sync.apps.StoreSyncConfig",
     "store_node.fleet.apps.FleetConfig",
 ]

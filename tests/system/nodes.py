@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import socket
@@ -13,6 +14,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -135,6 +138,18 @@ class Node:
     def value(self, sql: str, *params):
         rows = self.query(sql, *params)
         return rows[0][0] if rows else None
+
+
+def handheld_client(node: Node, *, username: str, pin: str = "1111") -> httpx.Client:
+    """An HTTP client signed in on the node's handheld pages as ``username`` (every /h/ page asks)."""
+    client = httpx.Client(base_url=node.url, timeout=30)
+    login = client.get("/h/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
+    signed_in = client.post(
+        "/h/login", data={"username": username, "pin": pin, "next": "/h/"}, headers={"X-CSRFToken": token}
+    )
+    assert signed_in.status_code == 302, signed_in.text
+    return client
 
 
 class AgentRefused(AssertionError):

@@ -14,6 +14,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from tests.system.nodes import handheld_client
+
 pytestmark = pytest.mark.processes
 
 
@@ -148,17 +150,7 @@ def test_one_member_one_balance_one_stock_picture_across_two_stores_and_the_web_
 
     # and S02 learns the order, picks both items on the handheld and marks it ready
     _sync(s02, waiting=1)  # its "routed" answer goes with the next push
-    with httpx.Client(base_url=s02.url, timeout=30) as handheld:
-        # the handheld asks S02's cashier c201 to sign in first
-        login = handheld.get("/h/orders/", follow_redirects=True)
-        assert login.url.path == "/h/login", login.url
-        token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
-        signed_in = handheld.post(
-            "/h/login",
-            data={"username": "c201", "pin": "1111", "next": "/h/orders/"},
-            headers={"X-CSRFToken": token},
-        )
-        assert (signed_in.status_code, signed_in.headers["location"]) == (302, "/h/orders/"), signed_in.text
+    with handheld_client(s02, username="c201") as handheld:  # every handheld page asks who is there
         listing = handheld.get("/h/orders/")
         assert order_number in listing.text, listing.text
         pick_url = re.search(r'href="(/h/orders/[0-9a-f-]+/)"', listing.text).group(1)

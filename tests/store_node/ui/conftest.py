@@ -217,3 +217,14 @@ def supervisor_handheld(client, floor_staff):
     """The test client signed in on the handheld as the supervisor s101."""
     handheld_sign_in(client, "s101", "2222")
     return client
+
+
+def handheld_browser_sign_in(page, username: str, pin: str) -> None:
+    """On the handheld's sign-in page: the staff number typed, the PIN on the on-screen pad."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("handheld-login")).to_be_visible()
+    page.fill("#username", username)
+    for digit in pin:
+        page.click(f"[data-pinpad] [data-key='{digit}']")
+    page.get_by_test_id("sign-in").click()

@@ -9,19 +9,11 @@ from playwright.sync_api import expect
 from retail.stock.models import StockLevel
 from retail.stock.services import stock_move
 from tests.factories import make_product, make_store
+from tests.store_node.ui.conftest import handheld_browser_sign_in
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def sign_in(page, username: str, pin: str) -> None:
-    """On the handheld's sign-in page: the staff number typed, the PIN on the on-screen pad."""
-    expect(page.get_by_test_id("handheld-login")).to_be_visible()
-    page.fill("#username", username)
-    for digit in pin:
-        page.click(f"[data-pinpad] [data-key='{digit}']")
-    page.get_by_test_id("sign-in").click()
 
 
 def test_handheld_lookup_and_count(ui, store, floor_staff):
@@ -37,10 +29,10 @@ def test_handheld_lookup_and_count(ui, store, floor_staff):
     # the handheld asks who is there first; a wrong PIN is told, with the attempts left
     page.goto(f"{ui.url}/h/")
     expect(page).to_have_url(re.compile(r"/h/login\?next=%2Fh%2F$"))
-    sign_in(page, "c101", "1112")
+    handheld_browser_sign_in(page, "c101", "1112")
     expect(page.get_by_test_id("login-message")).to_have_text("Wrong PIN for c101: 4 attempts left")
     ui.shot("00-sign-in-wrong-pin")
-    sign_in(page, "c101", "1111")
+    handheld_browser_sign_in(page, "c101", "1111")
     expect(page.get_by_test_id("handheld-staff")).to_have_text("Cara Berg (c101)")
 
     # when floor staff scan the milk with the keyboard-wedge scanner on the look-up page
@@ -100,7 +92,7 @@ def test_a_handheld_left_alone_goes_back_to_the_sign_in_by_itself(ui, store, flo
 
     # given the cashier signed in on the pick list
     page.goto(f"{ui.url}/h/orders/")
-    sign_in(page, "c101", "1111")
+    handheld_browser_sign_in(page, "c101", "1111")
     expect(page.get_by_test_id("handheld-staff")).to_have_text("Cara Berg (c101)")
 
     # when nobody touches it for longer than the idle time, then the page itself goes to the
@@ -112,5 +104,5 @@ def test_a_handheld_left_alone_goes_back_to_the_sign_in_by_itself(ui, store, flo
     ui.shot("01-signed-out-idle")
 
     # and signing in again goes back to the pick list
-    sign_in(page, "c101", "1111")
+    handheld_browser_sign_in(page, "c101", "1111")
     expect(page).to_have_url(f"{ui.url}/h/orders/")

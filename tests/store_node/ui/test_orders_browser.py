@@ -20,7 +20,8 @@ from store_node.orders.models import PickupOrder
 from store_node.orders.services import order_mark_ready, order_pick_line
 from tests.factories import ean13, make_product, make_terminal
 from tests.store_node.orders.conftest import placed_envelope
-from tests.store_node.ui.test_handheld_browser import PHONE, sign_in
+from tests.store_node.ui.conftest import handheld_browser_sign_in as sign_in
+from tests.store_node.ui.test_handheld_browser import PHONE
 
 pytestmark = pytest.mark.browser
 

@@ -30,6 +30,39 @@ document.body.addEventListener("htmx:afterRequest", (e) => {
   }
 });
 
+// A scan form marked data-scan-queue (receiving a transfer) sends each code as its own htmx request
+// carrying that code, queued in order by its hx-sync: a fast run of scans loses none (htmx drops or
+// replaces a request made while one is in flight, and reads the field only when it sends), and the
+// field is free for the next scan at once.
+document.addEventListener(
+  "submit",
+  (e) => {
+    const form = e.target;
+    if (!form.matches?.("form[data-scan-queue]")) return;
+    e.preventDefault();
+    e.stopPropagation(); // before htmx's own handler on the form
+    const input = field();
+    const code = input?.value.trim();
+    if (!code) return;
+    window.htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form,
+      target: form.getAttribute("hx-target"),
+      values: { code },
+    });
+    input.value = "";
+    input.focus();
+  },
+  true,
+);
+
+// After the lines are redrawn (a scan, a typed count) the focus is back on the scan field, unless
+// someone is already typing elsewhere.
+document.body.addEventListener("htmx:afterSettle", (e) => {
+  const form = e.detail.requestConfig?.elt;
+  if (!form?.matches?.("form[data-back-to-scan]")) return;
+  if (!document.activeElement || document.activeElement === document.body) field()?.focus();
+});
+
 // Camera scanning where the browser offers BarcodeDetector (Chrome on Android does).
 const cameraButton = document.querySelector("[data-camera]");
 const video = document.querySelector("[data-camera-view]");
