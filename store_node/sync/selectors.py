@@ -41,9 +41,10 @@ class SyncStatus:
 
 
 def _duration(seconds: int) -> str:
+    """About how long, in the largest unit it rounds to (3,599 s from a one-second ``Date`` is 1 h)."""
     for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            n = seconds // size
+        n = round(seconds / size)
+        if n >= 1:
             return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''}"
     return f"{seconds} s"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -140,16 +142,17 @@ class Node:
         return rows[0][0] if rows else None
 
 
-def handheld_client(node: Node, *, username: str, pin: str = "1111") -> httpx.Client:
+@contextlib.contextmanager
+def handheld_client(node: Node, *, username: str, pin: str = "1111") -> Iterator[httpx.Client]:
     """An HTTP client signed in on the node's handheld pages as ``username`` (every /h/ page asks)."""
-    client = httpx.Client(base_url=node.url, timeout=30)
-    login = client.get("/h/login")
-    token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
-    signed_in = client.post(
-        "/h/login", data={"username": username, "pin": pin, "next": "/h/"}, headers={"X-CSRFToken": token}
-    )
-    assert signed_in.status_code == 302, signed_in.text
-    return client
+    with httpx.Client(base_url=node.url, timeout=30) as client:
+        login = client.get("/h/login")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
+        signed_in = client.post(
+            "/h/login", data={"username": username, "pin": pin, "next": "/h/"}, headers={"X-CSRFToken": token}
+        )
+        assert signed_in.status_code == 302, signed_in.text
+        yield client
 
 
 class AgentRefused(AssertionError):

@@ -265,3 +265,20 @@ def test_another_tills_unchecked_stamp_does_not_drag_this_stores_clock(store, cl
     # then its next event is stamped after head office's price, not a day ahead
     stamp = event_append(type="stock.counted", payload={}).hlc
     assert now < stamp < day_fast - hlc.pack(3_600_000)
+
+
+@pytest.mark.parametrize(
+    ("behind", "warning"),
+    [
+        (3599, "Clock 1 h ahead of head office: set the time"),
+        (86399, "Clock 1 day ahead of head office: set the time"),
+        (-125, "Clock 2 min behind head office: set the time"),
+    ],
+)
+def test_the_clock_warning_rounds_to_the_largest_unit(store, cloud, behind, warning):
+    # the Date header has one-second resolution: an hour off reads as 3,599 s or 3,600 s
+    cloud.clock_behind_s = behind
+
+    sync_once(transport=cloud.transport())
+
+    assert sync_status().clock_warning == warning
