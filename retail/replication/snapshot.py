@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
@@ -154,22 +155,21 @@ class SnapshotLoader:
             self._events(rows)
             return
         model, columns = _COLUMNS[table]
-        objects = [model(**{c: _value(c, row.get(c)) for c in columns}) for row in rows]
-        self.counts[table] = self.counts.get(table, 0) + len(objects)
-        if table == "member":
-            self._members(objects)
-        elif table == "points_entry":
-            PointsEntry.objects.bulk_create(objects, ignore_conflicts=True)
-        elif table == "stock_level":
-            self._levels(objects)
-        elif table in ("barcode", "tax_rate", "price"):
-            model.objects.bulk_create(objects)
-        else:
-            key = "code" if table == "tax_class" else "id"
-            update = [c for c in columns if c != key]
-            model.objects.bulk_create(
-                objects, update_conflicts=True, unique_fields=[key], update_fields=update
-            )
+        self.counts[table] = self.counts.get(table, 0) + len(rows)
+        if table == "stock_level":
+            self._levels(rows)
+            return
+        if table in ("barcode", "tax_rate", "price"):
+            _insert(model, columns, rows)  # the tables were cleared: plain inserts
+            return
+        if table in ("member", "points_entry"):
+            objects = [model(**{c: _value(c, row.get(c)) for c in columns}) for row in rows]
+            if table == "member":
+                self._members(objects)
+            else:
+                PointsEntry.objects.bulk_create(objects, ignore_conflicts=True)
+            return
+        _insert(model, columns, rows, upsert_on="code" if table == "tax_class" else "id")
 
     def _members(self, members: list[Member]) -> None:
         existing = Member.objects.in_bulk([m.id for m in members])
@@ -220,29 +220,85 @@ class SnapshotLoader:
             self.refused.append((env, refused))
             self.counts["event_refused"] = self.counts.get("event_refused", 0) + 1
 
-    def _levels(self, levels: list[StockLevel]) -> None:
+    def _levels(self, rows: list[dict]) -> None:
+        levels = [(_uuid(row["store_id"]), _uuid(row["product_id"]), row["on_hand"]) for row in rows]
         have = set(
-            StockLevel.objects.filter(product_id__in=[lv.product_id for lv in levels]).values_list(
+            StockLevel.objects.filter(product_id__in=[p for _, p, _ in levels]).values_list(
                 "store_id", "product_id"
             )
         )
-        fresh = [lv for lv in levels if (lv.store_id, lv.product_id) not in have]
-        StockMovement.objects.bulk_create(
+        fresh = [lv for lv in levels if (lv[0], lv[1]) not in have]
+        now = _now()
+        _insert(
+            StockMovement,
+            ("id", "store_id", "product_id", "kind", "quantity", "reference", "note", "origin", "created_at"),
             [
-                StockMovement(
-                    id=uuid.uuid5(_NS, f"{lv.store_id}:{lv.product_id}:{self.cursor}"),
-                    store_id=lv.store_id,
-                    product_id=lv.product_id,
-                    kind=MovementKind.COUNT,
-                    quantity=lv.on_hand,
-                    reference=f"snapshot@{self.cursor}",
-                    origin="cloud",
-                    created_at=_now(),
-                )
-                for lv in fresh
-            ]
+                {
+                    "id": uuid.uuid5(_NS, f"{store}:{product}:{self.cursor}"),
+                    "store_id": store,
+                    "product_id": product,
+                    "kind": MovementKind.COUNT,
+                    "quantity": on_hand,
+                    "reference": f"snapshot@{self.cursor}",
+                    "note": "",
+                    "origin": "cloud",
+                    "created_at": now,
+                }
+                for store, product, on_hand in fresh
+            ],
         )
-        StockLevel.objects.bulk_create(fresh)
+        _insert(
+            StockLevel,
+            ("store_id", "product_id", "on_hand", "updated_at"),
+            [{"store_id": s, "product_id": p, "on_hand": q, "updated_at": now} for s, p, q in fresh],
+        )
+
+
+def _uuid(raw) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+
+
+def _insert(model, columns, rows: list[dict], *, upsert_on: str | None = None) -> None:
+    """INSERT the rows with one prepared statement (``executemany``), each value prepared by its
+    model field as ``bulk_create`` would, without building a model instance per row: loading a
+    100,000-product catalog is mostly this. ``upsert_on``: update the other columns on a conflict
+    of that unique column (SQLite and PostgreSQL spell it the same)."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.get_field(c) for c in columns]
+    # Columns the snapshot does not carry get their field's default on insert ("" for a blank
+    # CharField), as bulk_create would give them; an upsert leaves them as they are.
+    named = {f.column for f in fields}
+    defaults = [f for f in meta.concrete_fields if f.column not in named and not f.primary_key]
+    quote = connection.ops.quote_name
+    inserted = [*fields, *defaults]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(meta.db_table), ", ".join(quote(f.column) for f in inserted), ", ".join(["%s"] * len(inserted))
+    )
+    if upsert_on:
+        key = meta.get_field(upsert_on).column
+        updated = [f for f in fields if f.column != key] + [
+            f for f in defaults if getattr(f, "auto_now", False)
+        ]
+        sql += " ON CONFLICT ({}) DO UPDATE SET {}".format(
+            quote(key), ", ".join(f"{quote(f.column)} = excluded.{quote(f.column)}" for f in updated)
+        )
+    now = _now()
+    fixed = [
+        f.get_db_prep_save(
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
+            connection,
+        )
+        for f in defaults
+    ]
+    params = [
+        [f.get_db_prep_save(_value(c, row.get(c)), connection) for f, c in zip(fields, columns, strict=True)]
+        + fixed
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _now():
