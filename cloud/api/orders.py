@@ -230,6 +230,19 @@ def _placed_payload(order: Order) -> dict:
     }
 
 
+def order_snapshot_rows(*, store_id):
+    """The store's open pickup orders for its snapshot (``retail.replication.snapshot``, table
+    ``order``): each as its ``order.placed`` payload with the order's current ``status``. Read in the
+    snapshot's transaction, so a row and the cursor agree; lines come prefetched, 500 orders a time."""
+    orders = (
+        Order.objects.filter(store_id=store_id, fulfilment=Fulfilment.PICKUP, status__in=OPEN_STATUSES)
+        .order_by("created_at", "id")
+        .prefetch_related("lines")
+    )
+    for order in orders.iterator(chunk_size=500):
+        yield {**_placed_payload(order), "status": order.status}
+
+
 def _nudge_stores() -> None:
     from cloud.sync.services import stores_nudge  # the sync app's nudge; imported late (app loading)
 

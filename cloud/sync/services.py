@@ -49,7 +49,7 @@ from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
 from retail.replication.entitlement import Audience, feed_audience
 from retail.replication.errors import ApplyRefused
-from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
+from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows, snapshot_tables
 from retail.replication.wire import (
     CLOUD_ORIGIN,
     PROTOCOL_VERSION,
@@ -474,7 +474,12 @@ def snapshot_build(*, store: Store, attempts: int = 5):
                 continue  # head office changed something in between: publish it first
             rows = 0
             with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5) as gz:
-                header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
+                header = {
+                    "t": "header",
+                    "format": SNAPSHOT_FORMAT,
+                    "protocol": PROTOCOL_VERSION,
+                    "tables": snapshot_tables(),
+                }
                 gz.write(dumps({**header, "cursor": state.last_seq, "store": store.code}) + b"\n")
                 for row in snapshot_rows(store_id=store.id):
                     gz.write(dumps(row) + b"\n")

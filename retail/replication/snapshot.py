@@ -4,13 +4,19 @@ The cloud writes the rows (``snapshot_rows``) inside one repeatable-read transac
 with the cursor, so the snapshot equals "the feed applied up to that cursor". A store loads them
 (``SnapshotLoader``) in one transaction in bounded chunks and then pulls the feed from the cursor.
 Rows are JSON objects with a ``t`` (table) key; tables come in dependency order.
+
+A role may add tables of its own, registered in its ``AppConfig.ready`` (as appliers are): the
+cloud a source of the rows for a store (``SNAPSHOT_SOURCES``), a store a loader of them
+(``SNAPSHOT_TABLES``). This shared module imports neither role; a node without the loader ignores
+the table, as it ignores any table it does not know.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from typing import Protocol
 
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -26,6 +32,29 @@ from retail.stores.models import Store, Terminal
 
 SNAPSHOT_FORMAT = 1
 CHUNK = 2000
+
+
+class SnapshotTable(Protocol):
+    """A role's loader of one table: ``load`` gets each chunk of rows (in the snapshot's transaction),
+    ``finish`` runs once after every row, told whether the cloud listed the table in the header
+    (it may then act on what the snapshot did *not* hold)."""
+
+    def load(self, rows: list[dict]) -> None: ...
+
+    def finish(self, *, listed: bool) -> None: ...
+
+
+# table -> rows for a store (called as ``source(store_id=...)``, inside the snapshot's transaction)
+SNAPSHOT_SOURCES: dict[str, Callable[..., Iterable[dict]]] = {}
+# table -> loader factory (called as ``factory(cursor=...)`` once per snapshot load)
+SNAPSHOT_TABLES: dict[str, Callable[..., SnapshotTable]] = {}
+
+
+def snapshot_tables() -> list[str]:
+    """The tables a snapshot of this node carries beyond the core ones, in the order they come."""
+    return list(SNAPSHOT_SOURCES)
+
+
 _NS = uuid.UUID("0b7c1e7e-4d44-4b7e-9a55-5a1f6c0c2d10")
 
 _COLUMNS: dict[str, tuple] = {
@@ -86,6 +115,9 @@ def snapshot_rows(*, store_id) -> Iterator[dict]:
         order = "code" if table in ("tax_class", "barcode") else ("id" if "id" in columns else "pk")
         for values in qs.order_by(order).values_list(*columns).iterator(chunk_size=CHUNK):
             yield {"t": table, **dict(zip(columns, values, strict=True))}
+    for table, source in SNAPSHOT_SOURCES.items():
+        for row in source(store_id=store_id):
+            yield {"t": table, **row}
 
 
 class SnapshotLoader:
@@ -97,8 +129,11 @@ class SnapshotLoader:
     where this node holds no level of its own for that (store, product).
     """
 
-    def __init__(self, *, cursor: int):
+    def __init__(self, *, cursor: int, tables: Iterable[str] | None = None):
         self.cursor = cursor
+        # The role tables the cloud says it sent (header ``tables``); None from a cloud that does not say.
+        self.listed = set(tables or ())
+        self.extra: dict[str, SnapshotTable] = {}
         self.buffer: list[dict] = []
         self.table: str | None = None
         self.counts: dict[str, int] = {}
@@ -107,7 +142,7 @@ class SnapshotLoader:
 
     def add(self, row: dict) -> None:
         table = row.get("t")
-        if table not in _COLUMNS:
+        if table not in _COLUMNS and table not in SNAPSHOT_TABLES:
             return  # a table a newer cloud sends and we do not know: ignore, the feed fills the gap
         if table != self.table or len(self.buffer) >= CHUNK:
             self._flush()
@@ -129,6 +164,11 @@ class SnapshotLoader:
             + Coalesce(Subquery(absorbed.values("s")), Value(0))
         )
         Member.objects.filter(merged_into__isnull=False).update(points_balance=0)
+        for table, factory in SNAPSHOT_TABLES.items():
+            if table in self.listed and table not in self.extra:
+                self.extra[table] = factory(cursor=self.cursor)  # listed but empty: still told
+        for table, loader in self.extra.items():
+            loader.finish(listed=table in self.listed)
         return self.counts
 
     def _merges(self) -> None:
@@ -170,6 +210,12 @@ class SnapshotLoader:
             self._clear_head_office_tables()
         table, rows = self.table, self.buffer
         self.buffer = []
+        if table not in _COLUMNS:
+            if table not in self.extra:
+                self.extra[table] = SNAPSHOT_TABLES[table](cursor=self.cursor)
+            self.extra[table].load(rows)
+            self.counts[table] = self.counts.get(table, 0) + len(rows)
+            return
         model, columns = _COLUMNS[table]
         objects = [model(**{c: _value(c, row.get(c)) for c in columns}) for row in rows]
         self.counts[table] = self.counts.get(table, 0) + len(objects)

@@ -233,7 +233,7 @@ def sync_pull(
 def sync_snapshot_load(*, client: SyncClient, progress: Progress | None = None) -> dict[str, int]:
     """Load the cloud's snapshot for this store and continue the feed from its cursor (one transaction)."""
     with client.snapshot() as (header, rows), transaction.atomic():
-        loader = SnapshotLoader(cursor=int(header["cursor"]))
+        loader = SnapshotLoader(cursor=int(header["cursor"]), tables=header.get("tables"))
         done = 0
         for row in rows:
             if row.get("t") == "end":

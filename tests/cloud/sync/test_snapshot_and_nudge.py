@@ -86,3 +86,66 @@ async def _refuses():
     )
     connected, code = await socket.connect()
     assert (connected, code) == (False, 4401)
+
+
+def test_the_snapshot_holds_the_stores_open_pickup_orders_as_they_stand_and_no_others(enrolled):
+    from cloud.api.orders import OrderItem, order_place, order_status_set
+    from cloud.api.services import api_key_create
+    from retail.stock.services import stock_move
+
+    # given orders for pickup at S01 (open, moved on, cancelled), one at S02 and a delivery
+    s01, s02, product = enrolled["stores"]["S01"], enrolled["stores"]["S02"], enrolled["product"]
+    for store in (s01, s02):
+        stock_move(store_id=store.id, product_id=product.id, kind="receipt", quantity=Decimal("20"))
+    key, _ = api_key_create(name="Web shop")
+    item = [OrderItem(sku=product.sku, quantity=Decimal("1"))]
+
+    def place(ref, **kw):
+        return order_place(api_key=key, reference=ref, items=item, **kw)[0]
+
+    placed = place("o-1", fulfilment="pickup", store_code="S01", customer_name="Ada")
+    picking = place("o-2", fulfilment="pickup", store_code="S01")
+    order_status_set(order=picking, status="picking")
+    cancelled = place("o-3", fulfilment="pickup", store_code="S01")
+    order_status_set(order=cancelled, status="cancelled")
+    place("o-4", fulfilment="pickup", store_code="S02")
+    place("o-5", fulfilment="delivery", address="Street 1", postcode="10115", city="Berlin")
+
+    # when S01 takes its snapshot
+    lines = _snapshot(enrolled["clients"]["S01"])
+
+    # then it says it carries orders and holds S01's two open ones with their lines and status
+    assert lines[0]["tables"] == ["order"]
+    orders = [line for line in lines if line["t"] == "order"]
+    assert [(o["number"], o["status"]) for o in orders] == [
+        (placed.number, "placed"),
+        (picking.number, "picking"),
+    ]
+    assert orders[0]["customer_name"] == "Ada" and orders[0]["store_id"] == str(s01.id)
+    assert [(line["sku"], line["quantity"], line["unit_price"]) for line in orders[0]["lines"]] == [
+        (product.sku, "1.000", "2.50")
+    ]
+    assert lines[-1] == {"t": "end", "rows": len(lines) - 2}
+
+
+def test_the_snapshots_orders_take_two_queries_however_many(enrolled, django_assert_num_queries):
+    from cloud.api.orders import OrderItem, order_place, order_snapshot_rows
+    from cloud.api.services import api_key_create
+    from retail.stock.services import stock_move
+
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    stock_move(store_id=s01.id, product_id=product.id, kind="receipt", quantity=Decimal("20"))
+    key, _ = api_key_create(name="Web shop")
+    for n in range(6):
+        order_place(
+            api_key=key,
+            reference=f"o-{n}",
+            fulfilment="pickup",
+            store_code="S01",
+            items=[OrderItem(sku=product.sku, quantity=Decimal("1"))],
+        )
+
+    with django_assert_num_queries(2):
+        rows = list(order_snapshot_rows(store_id=s01.id))
+
+    assert len(rows) == 6 and all(len(row["lines"]) == 1 for row in rows)
