@@ -240,3 +240,25 @@ def test_history_ignores_sales_not_completed(chain, dupes):
     open_sale = make_completed_sale(chain.s1, lines=[(chain.product, "1", "9.99")], member=anna)
     type(open_sale).objects.filter(pk=open_sale.pk).update(status="open", completed_at=None)
     assert member_history(member=anna).sales_count == 1
+
+
+def test_adding_a_member_in_admin_is_a_member_created_event(client, chain):
+    client.force_login(chain.head_office)
+
+    response = client.post(
+        "/admin/members/member/add/",
+        {
+            "number": "HO-1",
+            "card_barcode": "",
+            "first_name": "Grace",
+            "last_name": "",
+            "phone": "",
+            "email": "",
+        },
+    )
+
+    assert response.status_code == 302
+    member = Member.objects.get(number="HO-1")
+    event = Event.objects.get(type="member.created")
+    assert (member.first_name, member.card_barcode, member.origin) == ("Grace", None, "cloud")
+    assert event.payload["id"] == str(member.id) and event.payload["fields"]["first_name"] == "Grace"
