@@ -184,10 +184,12 @@ def member_fields_lww(member: Member, fields: dict[str, Any], stamp: tuple[int, 
 
 def _survivor_write(*, member: Member, fields: dict[str, Any], stamp: tuple[int, str]) -> None:
     """A write addressed to a merged member also lands on its survivor, by the same LWW rule."""
-    if not member.merged_into_id:
+    # Read afresh: the caller's row may predate a merge applied since (a till's member on screen).
+    survivor_id = Member.objects.filter(pk=member.pk).values_list("merged_into", flat=True).first()
+    if not survivor_id:
         return
     carried = {k: v for k, v in fields.items() if k in MERGED_PROFILE_FIELDS}
-    survivor = Member.objects.select_for_update().get(pk=member.merged_into_id)
+    survivor = Member.objects.select_for_update().get(pk=survivor_id)
     won = member_fields_lww(survivor, carried, stamp)
     if won:
         survivor.save(update_fields=[*won, "field_clocks"])
@@ -210,7 +212,7 @@ def member_merge_profile(*, survivor: Member, loser: Member) -> dict[str, Any]:
     fields: dict[str, Any] = {name: getattr(survivor, name) or getattr(loser, name) for name in _TEXT_FIELDS}
     for name in _CONSENTS:
         theirs, ours = (loser.field_clocks or {}).get(name), (survivor.field_clocks or {}).get(name)
-        take_loser = bool(theirs) and bool(ours) and stamp_newer(theirs, ours)
+        take_loser = bool(theirs) and stamp_newer(theirs, ours)  # an unstamped value is the oldest
         fields[name] = getattr(loser if take_loser else survivor, name)
     return fields
 

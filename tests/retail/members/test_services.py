@@ -155,3 +155,14 @@ def test_a_member_already_merged_or_the_same_member_cannot_be_merged_and_nothing
     assert Event.objects.count() == events
     third.refresh_from_db()
     assert third.merged_into_id is None
+
+
+def test_an_edit_of_a_duplicate_loaded_before_the_merge_still_reaches_the_survivor():
+    anna, web = _pair()
+    on_screen = Member.objects.get(pk=web.pk)  # loaded before the merge arrives
+    member_merge(loser=web, survivor=anna)
+
+    member_update(member=on_screen, last_name="Schmidt")
+
+    anna.refresh_from_db()
+    assert anna.last_name == "Schmidt"
