@@ -173,7 +173,8 @@ Omnitill demo is {"running" if ready else "NOT ready (see the log above)"}.
   Cloud API docs        {cloud_url}/api/docs/
   Store {args.store} node        {store_url}/              terminals {args.store}-T01, {args.store}-T02
   Store API docs        {store_url}/api/docs/
-  Till logins (PIN)     cashier c101 / 1111, cashier k101 / 1111, supervisor s101 / 2222, manager m101 / 3333
+  Handheld (phone)      {store_url}/h/            sign in with a staff number and PIN
+  Till/handheld PINs    cashier c101 / 1111, cashier k101 / 1111, supervisor s101 / 2222, manager m101 / 3333
   Devices               simulated: virtual printer, drawer and scanner (receipts in var/devices/)
   Scan on a lane        POS_ROLE=store STORE_CODE={args.store} .venv/bin/python manage.py hw scan 4006381333931 --terminal {args.store}-T01
 

@@ -43,6 +43,7 @@ class NodeStatus:
     last_sync: datetime | None
     printer: str = "unknown"
     printer_state: str = "unknown"  # ready, unknown or trouble: the pill's colour
+    clock_warning: str = ""
 
     @property
     def printer_label(self) -> str:
@@ -81,6 +82,7 @@ def node_status(*, terminal=None) -> NodeStatus:
         last_sync=sync.last_sync_at,
         printer=printer,
         printer_state=state,
+        clock_warning=sync.clock_warning,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pos_ui.views import common, handheld, orders, terminal
+from pos_ui.views import common, handheld, orders, terminal, transfers
 
 app_name = "pos_ui"
 
@@ -8,7 +8,9 @@ T = "t/<uuid:terminal_id>/"
 
 urlpatterns = [
     path("", common.home, name="home"),
-    # handheld
+    # handheld (every page under h/ needs a staff member signed in: pos_ui.handheld_auth)
+    path("h/login", handheld.login, name="handheld_login"),
+    path("h/logout", handheld.logout, name="handheld_logout"),
     path("h/", handheld.lookup, name="handheld_lookup"),
     path("h/count/", handheld.count, name="handheld_count"),
     path("h/count/add", handheld.count_add, name="handheld_count_add"),
@@ -19,6 +21,14 @@ urlpatterns = [
     path("h/orders/<uuid:order_id>/", orders.pick, name="handheld_order_pick"),
     path("h/orders/<uuid:order_id>/scan", orders.pick_scan, name="handheld_order_scan"),
     path("h/orders/<uuid:order_id>/ready", orders.pick_ready, name="handheld_order_ready"),
+    path("h/transfers/", transfers.transfer_list, name="handheld_transfers"),
+    path("h/transfers/<uuid:transfer_id>/", transfers.transfer_show, name="handheld_transfer"),
+    path("h/transfers/<uuid:transfer_id>/scan", transfers.transfer_scan, name="handheld_transfer_scan"),
+    path("h/transfers/<uuid:transfer_id>/set", transfers.transfer_set, name="handheld_transfer_set"),
+    path("h/transfers/<uuid:transfer_id>/review", transfers.transfer_review, name="handheld_transfer_review"),
+    path(
+        "h/transfers/<uuid:transfer_id>/confirm", transfers.transfer_confirm, name="handheld_transfer_confirm"
+    ),
     # terminal
     path(T, terminal.screen, name="terminal"),
     path(T + "login", terminal.login, name="terminal_login"),
@@ -47,5 +57,6 @@ urlpatterns = [
     path(T + "receipt/<uuid:sale_id>/reprint", terminal.reprint, name="terminal_reprint"),
     path(T + "return/", terminal.sale_return_screen, name="terminal_return"),
     path(T + "orders/", orders.collect_list, name="terminal_orders"),
+    path(T + "orders/badge", orders.badge, name="terminal_orders_badge"),
     path(T + "orders/<uuid:order_id>/collect", orders.collect, name="terminal_order_collect"),
 ]

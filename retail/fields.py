@@ -1,5 +1,7 @@
 """Model fields shared by the domain apps: money and quantities are Decimals, never floats."""
 
+from decimal import Decimal
+
 from django.db import models
 
 from retail.ids import new_id
@@ -8,9 +10,19 @@ MONEY_DIGITS = 12
 QUANTITY_DIGITS = 12
 
 
+def _decimal_default(kwargs: dict) -> None:
+    # ``default=0`` would leave an int on every unsaved instance, and an event payload built from
+    # one carries a JSON number where the protocol wants a decimal string (the cloud quarantines
+    # it). 0 == Decimal("0.00"), so migrations see no change.
+    default = kwargs.get("default")
+    if isinstance(default, int) and not isinstance(default, bool):
+        kwargs["default"] = Decimal(default).quantize(Decimal(1).scaleb(-kwargs["decimal_places"]))
+
+
 def MoneyField(**kwargs) -> models.DecimalField:
     kwargs.setdefault("max_digits", MONEY_DIGITS)
     kwargs.setdefault("decimal_places", 2)
+    _decimal_default(kwargs)
     return models.DecimalField(**kwargs)
 
 
@@ -18,6 +30,7 @@ def QuantityField(**kwargs) -> models.DecimalField:
     """Units for items sold each (whole numbers) or kilograms for weighed items (3 decimals)."""
     kwargs.setdefault("max_digits", QUANTITY_DIGITS)
     kwargs.setdefault("decimal_places", 3)
+    _decimal_default(kwargs)
     return models.DecimalField(**kwargs)
 
 

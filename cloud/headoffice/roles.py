@@ -43,6 +43,7 @@ MANAGED_APPS = [
     "cloud_sync",
     "sync",
     "orders",
+    "transfers",
 ]
 
 # A store manager runs one store: its terminals and staff, its own price overrides; reads the rest.
@@ -79,6 +80,10 @@ STORE_MANAGER_PERMISSIONS = [
     "omni_api.change_order",
     "omni_api.view_orderline",
     "omni_api.view_orderstatuschange",
+    # Transfers from or to their store, to follow them (head office creates and sends them).
+    "transfers.view_transfer",
+    "transfers.view_transferline",
+    "transfers.view_transferstatuschange",
 ]
 
 STORE_ROLES = {Role.CASHIER, Role.SUPERVISOR, Role.STORE_MANAGER}

@@ -11,11 +11,14 @@ from retail.settings_common import (
     logging_config,
     sqlite_database,
 )
+from retail.settings_common import MIDDLEWARE as COMMON_MIDDLEWARE
 
 assert_settings_role("cloud")
 
 POS_ROLE = "cloud"
 NODE_ORIGIN = "cloud"
+
+MIDDLEWARE = ["cloud.sync.http_date.DateHeaderMiddleware", *COMMON_MIDDLEWARE]
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-cloud-secret-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
@@ -28,6 +31,7 @@ INSTALLED_APPS = [
     "cloud.reporting.apps.ReportingConfig",
     "cloud.api.apps.OmniApiConfig",
     "cloud.sync.apps.CloudSyncConfig",
+    "cloud.transfers.apps.TransfersConfig",
 ]
 
 # A staff member's role grants the permissions of its head-office group (cloud/headoffice/roles.py).

@@ -47,9 +47,9 @@ from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
-from retail.replication.entitlement import Audience, feed_audience
+from retail.replication.entitlement import Audience, feed_audiences
 from retail.replication.errors import ApplyRefused
-from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows, snapshot_tables
+from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
 from retail.replication.wire import (
     CLOUD_ORIGIN,
     PROTOCOL_VERSION,
@@ -166,7 +166,7 @@ def feed_publish_cloud(*, limit: int = 5000) -> int:
         events = list(Event.objects.filter(origin=CLOUD_ORIGIN, seq__gt=published).order_by("seq")[:limit])
         if events:
             envs = [envelope_of_event(e) for e in events]
-            entries = [(env, aud) for env in envs if (aud := feed_audience(env)).published]
+            entries = [(env, aud) for env in envs for aud in feed_audiences(env)]
             _feed_append(entries)
             FeedState.objects.filter(pk=1).update(published_cloud_seq=events[-1].seq)
             copied = len(entries)
@@ -322,9 +322,7 @@ def sync_push_ingest(
 
         def applied(env: Envelope) -> None:
             result.applied += 1
-            audience = feed_audience(env)
-            if audience.published:
-                published.append((env, audience))
+            published.extend((env, audience) for audience in feed_audiences(env))
 
         i = 0
         while i < len(fresh):
@@ -378,9 +376,7 @@ def quarantine_retry(*, item: QuarantinedEvent) -> bool:
             QuarantinedEvent.objects.filter(pk=item.pk).update(reason=refused.reason, detail=refused.detail)
             return False
         QuarantinedEvent.objects.filter(pk=item.pk).update(resolved_at=timezone.now())
-        audience = feed_audience(env)
-        if audience.published:
-            _feed_append([(env, audience)])
+        _feed_append([(env, audience) for audience in feed_audiences(env)])
     return True
 
 
@@ -474,12 +470,7 @@ def snapshot_build(*, store: Store, attempts: int = 5):
                 continue  # head office changed something in between: publish it first
             rows = 0
             with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5) as gz:
-                header = {
-                    "t": "header",
-                    "format": SNAPSHOT_FORMAT,
-                    "protocol": PROTOCOL_VERSION,
-                    "tables": snapshot_tables(),
-                }
+                header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
                 gz.write(dumps({**header, "cursor": state.last_seq, "store": store.code}) + b"\n")
                 for row in snapshot_rows(store_id=store.id):
                     gz.write(dumps(row) + b"\n")

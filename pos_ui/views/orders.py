@@ -1,7 +1,8 @@
 """Click and collect screens: the handheld's pick list and pick screen, the terminal's collection list.
 
 Thin views over ``store_node.orders``: each parses the form, calls one service and renders; a
-refusal (``DomainError``) is shown on the same screen and changes nothing.
+refusal (``DomainError``) is shown on the same screen and changes nothing. The handheld's views
+run for a signed-in staff member (``request.handheld_staff``, named in the order's status changes).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def pick_scan(request, order_id):
     if not code:
         return _pick_screen(request, order_id)
     try:
-        line = services.order_pick_line(order_id=order_id, scan=code)
+        line = services.order_pick_line(order_id=order_id, scan=code, staff=request.handheld_staff)
     except DomainError as exc:
         return _pick_screen(request, order_id, message=("error", _refusal(exc)))
     return _pick_screen(request, order_id, message=("ok", f"Picked {line.description}"))
@@ -62,7 +63,7 @@ def pick_scan(request, order_id):
 @require_POST
 def pick_ready(request, order_id):
     try:
-        order = services.order_mark_ready(order_id=order_id)
+        order = services.order_mark_ready(order_id=order_id, staff=request.handheld_staff)
     except DomainError as exc:
         return _pick_screen(request, order_id, message=("error", _refusal(exc)))
     response = redirect("pos_ui:handheld_orders")
@@ -74,6 +75,13 @@ def pick_ready(request, order_id):
 def collect_list(request, till, message=None):
     ctx = _ctx(request, till, orders=selectors.orders_ready(), message=message)
     return render(request, "pos_ui/terminal/orders.html", ctx)
+
+
+@till_view
+def badge(request, till):
+    """The sale screen's order badge, reloaded by the page whenever an order of the store moves."""
+    ctx = _ctx(request, till, status=False, waiting=selectors.orders_waiting(store_id=till.terminal.store_id))
+    return render(request, "pos_ui/terminal/orders_badge.html", ctx)
 
 
 @require_POST

@@ -36,6 +36,7 @@ from store_node.checkout.services import tenders as tender_services
 from store_node.checkout.services.returns import original_sale_for, returnable_lines, sale_return
 from store_node.checkout.services.terminal_login import terminal_login, terminal_logout
 from store_node.devices.services import print_job_enqueue
+from store_node.orders.selectors import orders_waiting
 
 
 class Till:
@@ -201,6 +202,7 @@ def sale(request, till):
         return redirect("pos_ui:terminal_shift_open", terminal_id=till.terminal.id)
     ctx = _panel(request, till)
     ctx["suspended"] = sales_suspended(store_id=till.terminal.store_id)
+    ctx["waiting"] = orders_waiting(store_id=till.terminal.store_id)
     return render(request, "pos_ui/terminal/sale.html", ctx)
 
 

@@ -45,5 +45,11 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(
             "order.status_changed", 1, "An online order moved to a new status, at the cloud or its store."
         ),
+        EventType(
+            "transfer.sent", 1, "Head office dispatched a stock transfer between two stores, with its lines."
+        ),
+        EventType(
+            "transfer.received", 1, "The receiving store counted a transfer in: what arrived of each line."
+        ),
     ]
 }

@@ -66,7 +66,15 @@ DEFAULT_MAX_SKEW_MS = 10 * 60 * 1000
 
 # Types only head office may write; a store sending one is refused (quarantined) as not_owner.
 HEAD_OFFICE_TYPES = frozenset(
-    {"product.updated", "price.set", "tax.rate_set", "store.updated", "staff.updated", "member.merged"}
+    {
+        "product.updated",
+        "price.set",
+        "tax.rate_set",
+        "store.updated",
+        "staff.updated",
+        "transfer.sent",
+        "member.merged",
+    }
 )
 
 

@@ -1,8 +1,10 @@
 """Which store may learn which event (docs/sync-protocol.md, "Entitlement").
 
 The cloud re-publishes every event a store may see into its feed with an audience: every store, or
-exactly one. A store never receives its own events back, another store's sales or shifts, another
-store's prices, terminals or staff PIN hashes.
+exactly one. An event meant for two stores (a transfer's dispatch goes to the sending and the
+receiving store) enters the feed once per audience. A store never receives its own events back,
+another store's sales or shifts, another store's prices, terminals or staff PIN hashes, or a
+transfer it is not party to.
 """
 
 from __future__ import annotations
@@ -31,10 +33,41 @@ NOBODY = Audience(published=False)
 EVERYONE = Audience(published=True)
 
 
+def feed_audiences(env: Envelope) -> list[Audience]:
+    """Every audience the event enters the feed for (an empty list: no store may learn it).
+
+    Head office's ``transfer.sent`` goes to its two stores: the receiving store needs the lines to
+    receive, the sending store its copy of what left. The receiving store's ``transfer.received``
+    goes back to the sending store alone. Every other type has at most one audience.
+    """
+    if env.type.startswith("transfer."):
+        return _transfer_audiences(env)
+    audience = feed_audience(env)
+    return [audience] if audience.published else []
+
+
 def feed_audience(env: Envelope) -> Audience:
+    """The audience of an event addressed to at most one store; ``feed_audiences`` gives them all
+    (for ``transfer.sent`` this is the receiving store's)."""
+    if env.type.startswith("transfer."):
+        audiences = _transfer_audiences(env)
+        return audiences[-1] if audiences else NOBODY
     if env.origin != CLOUD_ORIGIN:
         return EVERYONE if env.type in SHARED_STORE_TYPES else NOBODY
     store_id = env.payload.get("store_id")
     if store_id and (env.type in STORE_SCOPED_CLOUD_TYPES or env.type.startswith("order.")):
         return Audience(published=True, store_id=uuid.UUID(str(store_id)))
     return EVERYONE
+
+
+def _transfer_audiences(env: Envelope) -> list[Audience]:
+    # Only the parties to a transfer learn of it, and only through these two types.
+    p = env.payload
+    if env.type == "transfer.sent" and env.origin == CLOUD_ORIGIN:
+        return [
+            Audience(published=True, store_id=uuid.UUID(str(p["from_store_id"]))),
+            Audience(published=True, store_id=uuid.UUID(str(p["to_store_id"]))),
+        ]
+    if env.type == "transfer.received" and env.origin != CLOUD_ORIGIN:
+        return [Audience(published=True, store_id=uuid.UUID(str(p["from_store_id"])))]
+    return []

@@ -3,20 +3,18 @@
 The cloud writes the rows (``snapshot_rows``) inside one repeatable-read transaction together
 with the cursor, so the snapshot equals "the feed applied up to that cursor". A store loads them
 (``SnapshotLoader``) in one transaction in bounded chunks and then pulls the feed from the cursor.
-Rows are JSON objects with a ``t`` (table) key; tables come in dependency order.
-
-A role may add tables of its own, registered in its ``AppConfig.ready`` (as appliers are): the
-cloud a source of the rows for a store (``SNAPSHOT_SOURCES``), a store a loader of them
-(``SNAPSHOT_TABLES``). This shared module imports neither role; a node without the loader ignores
-the table, as it ignores any table it does not know.
+Rows are JSON objects with a ``t`` (table) key; tables come in dependency order. Last come
+``event`` rows: head office's events still in force for the store that the cursor has already
+passed (a transfer on its way to or from the store); the store applies them with its appliers, as
+if pulled, so they need no table of their own in the shared domain.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Protocol
 
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -25,37 +23,25 @@ from django.utils.dateparse import parse_datetime
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.members.models import Member, PointsEntry
 from retail.members.services import member_absorb
-from retail.replication.appliers import member_fields_merge
+from retail.replication.appliers import ApplyContext, event_apply, member_fields_merge
+from retail.replication.errors import ApplyRefused
+from retail.replication.wire import Envelope, EnvelopeError, envelope_parse
 from retail.staff.models import User
 from retail.stock.models import MovementKind, StockLevel, StockMovement
 from retail.stores.models import Store, Terminal
 
+log = logging.getLogger(__name__)
+
 SNAPSHOT_FORMAT = 1
 CHUNK = 2000
-
-
-class SnapshotTable(Protocol):
-    """A role's loader of one table: ``load`` gets each chunk of rows (in the snapshot's transaction),
-    ``finish`` runs once after every row, told whether the cloud listed the table in the header
-    (it may then act on what the snapshot did *not* hold)."""
-
-    def load(self, rows: list[dict]) -> None: ...
-
-    def finish(self, *, listed: bool) -> None: ...
-
-
-# table -> rows for a store (called as ``source(store_id=...)``, inside the snapshot's transaction)
-SNAPSHOT_SOURCES: dict[str, Callable[..., Iterable[dict]]] = {}
-# table -> loader factory (called as ``factory(cursor=...)`` once per snapshot load)
-SNAPSHOT_TABLES: dict[str, Callable[..., SnapshotTable]] = {}
-
-
-def snapshot_tables() -> list[str]:
-    """The tables a snapshot of this node carries beyond the core ones, in the order they come."""
-    return list(SNAPSHOT_SOURCES)
-
-
 _NS = uuid.UUID("0b7c1e7e-4d44-4b7e-9a55-5a1f6c0c2d10")
+# The feed relays the store's events with a clock the cloud already checked (store_node/sync).
+_TRUST_SKEW_MS = 1 << 62
+
+# Where the snapshot's ``event`` rows come from: each source gives, for a store id, head office's
+# events that are still in force for it (the cloud's transfers app registers the open transfers in
+# its AppConfig.ready(); retail cannot import the role that owns those rows).
+SNAPSHOT_EVENT_SOURCES: dict[str, Callable[[uuid.UUID], Iterable[Envelope]]] = {}
 
 _COLUMNS: dict[str, tuple] = {
     "store": (Store, ("id", "code", "name", "address", "city", "postcode", "phone", "time_zone", "active")),
@@ -115,9 +101,9 @@ def snapshot_rows(*, store_id) -> Iterator[dict]:
         order = "code" if table in ("tax_class", "barcode") else ("id" if "id" in columns else "pk")
         for values in qs.order_by(order).values_list(*columns).iterator(chunk_size=CHUNK):
             yield {"t": table, **dict(zip(columns, values, strict=True))}
-    for table, source in SNAPSHOT_SOURCES.items():
-        for row in source(store_id=store_id):
-            yield {"t": table, **row}
+    for source in SNAPSHOT_EVENT_SOURCES.values():
+        for env in source(store_id):
+            yield {"t": "event", "event": env.as_wire()}
 
 
 class SnapshotLoader:
@@ -126,23 +112,23 @@ class SnapshotLoader:
     Head office's tables (catalog, prices, stores, staff) are replaced; members merge field by
     field (LWW), so a local edit not yet pushed survives; points entries are inserted once by id and
     balances recomputed from the ledger; a stock level becomes an opening ``count`` movement only
-    where this node holds no level of its own for that (store, product).
+    where this node holds no level of its own for that (store, product). ``event`` rows are applied
+    by this node's appliers (idempotent, so an event it already holds changes nothing); one it
+    refuses is logged and kept in ``refused`` and does not stop the load.
     """
 
-    def __init__(self, *, cursor: int, tables: Iterable[str] | None = None):
+    def __init__(self, *, cursor: int):
         self.cursor = cursor
-        # The role tables the cloud says it sent (header ``tables``); None from a cloud that does not say.
-        self.listed = set(tables or ())
-        self.extra: dict[str, SnapshotTable] = {}
         self.buffer: list[dict] = []
         self.table: str | None = None
         self.counts: dict[str, int] = {}
         self.merges: list[tuple] = []  # (loser, survivor, merged_at), applied once every member is in
+        self.refused: list[tuple[Envelope, ApplyRefused]] = []
         self._cleared = False
 
     def add(self, row: dict) -> None:
         table = row.get("t")
-        if table not in _COLUMNS and table not in SNAPSHOT_TABLES:
+        if table not in _COLUMNS and table != "event":
             return  # a table a newer cloud sends and we do not know: ignore, the feed fills the gap
         if table != self.table or len(self.buffer) >= CHUNK:
             self._flush()
@@ -164,11 +150,6 @@ class SnapshotLoader:
             + Coalesce(Subquery(absorbed.values("s")), Value(0))
         )
         Member.objects.filter(merged_into__isnull=False).update(points_balance=0)
-        for table, factory in SNAPSHOT_TABLES.items():
-            if table in self.listed and table not in self.extra:
-                self.extra[table] = factory(cursor=self.cursor)  # listed but empty: still told
-        for table, loader in self.extra.items():
-            loader.finish(listed=table in self.listed)
         return self.counts
 
     def _merges(self) -> None:
@@ -210,11 +191,8 @@ class SnapshotLoader:
             self._clear_head_office_tables()
         table, rows = self.table, self.buffer
         self.buffer = []
-        if table not in _COLUMNS:
-            if table not in self.extra:
-                self.extra[table] = SNAPSHOT_TABLES[table](cursor=self.cursor)
-            self.extra[table].load(rows)
-            self.counts[table] = self.counts.get(table, 0) + len(rows)
+        if table == "event":
+            self._events(rows)
             return
         model, columns = _COLUMNS[table]
         objects = [model(**{c: _value(c, row.get(c)) for c in columns}) for row in rows]
@@ -269,6 +247,24 @@ class SnapshotLoader:
                 if stamp:
                     member_fields_merge(local, {name: getattr(remote, name)}, (int(stamp[0]), str(stamp[1])))
             local.save(update_fields=[*Member.PROFILE_FIELDS, "field_clocks"])
+
+    def _events(self, rows: list[dict]) -> None:
+        ctx = ApplyContext(max_skew_ms=_TRUST_SKEW_MS)
+        for row in rows:
+            try:
+                env = envelope_parse(row.get("event"))
+            except EnvelopeError as exc:
+                env, refused = None, ApplyRefused("invalid_envelope", str(exc))
+            else:
+                try:
+                    event_apply(env=env, ctx=ctx)
+                    self.counts["event"] = self.counts.get("event", 0) + 1
+                    continue
+                except ApplyRefused as exc:
+                    refused = exc
+            log.warning("snapshot event %s not applied: %s", env and f"{env.origin}#{env.seq}", refused)
+            self.refused.append((env, refused))
+            self.counts["event_refused"] = self.counts.get("event_refused", 0) + 1
 
     def _levels(self, levels: list[StockLevel]) -> None:
         have = set(

@@ -237,6 +237,7 @@ def stock_count(
                 "book": book,
                 "difference": difference,
                 "reference": reference,
+                "note": note,
             },
         )
     return movement

@@ -15,6 +15,7 @@ from retail.catalog.models import Barcode, Price, Product, TaxRate
 from retail.dbmath import DecimalSum
 from retail.members.models import Member
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus, Tender
+from retail.staff.models import Role
 from retail.stores.models import Store, Terminal
 from store_node.checkout.models import TerminalSession
 
@@ -35,6 +36,17 @@ def terminal_session_get(*, token: str) -> TerminalSession | None:
     session, terminal, store, user = objects
     terminal.store, session.terminal, session.user = store, terminal, user
     return session
+
+
+def handheld_staff_get(*, staff_id, store_id):
+    """The staff member signed in on a handheld, if they may still use this store's handhelds
+    (active, of this store or head office, cashier or above: ``handheld_login``'s rule), else ``None``."""
+    user = get_user_model().objects.filter(pk=staff_id, is_active=True).first()
+    if user is None or not user.has_rank(Role.CASHIER):
+        return None
+    if user.store_id != store_id and user.role != Role.HEAD_OFFICE:
+        return None
+    return user
 
 
 @functools.cache

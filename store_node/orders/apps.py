@@ -9,15 +9,8 @@ class StoreOrdersConfig(AppConfig):
 
     def ready(self):
         from retail.replication.appliers import APPLIERS
-        from retail.replication.snapshot import SNAPSHOT_TABLES
-        from store_node.orders.appliers import (
-            OrderSnapshotTable,
-            order_placed_apply,
-            order_status_changed_apply,
-        )
+        from store_node.orders.appliers import order_placed_apply, order_status_changed_apply
 
-        # Head office's orders for this store arrive through the pulled feed (docs/events.md), and
-        # the open ones with a snapshot (docs/sync-protocol.md 3.5).
+        # Head office's orders for this store arrive through the pulled feed (docs/events.md).
         APPLIERS["order.placed"] = order_placed_apply
         APPLIERS["order.status_changed"] = order_status_changed_apply
-        SNAPSHOT_TABLES["order"] = OrderSnapshotTable

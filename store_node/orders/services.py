@@ -45,21 +45,22 @@ def order_status_record(*, order: PickupOrder, status: str, note: str = "") -> P
     )
     # The web shop waits for this status: push it now rather than at the worker's next poll.
     transaction.on_commit(sync_wake)
+    order_announce(order=order)
     return order
 
 
-def order_arrived_announce(*, order: PickupOrder) -> None:
-    """After commit, tell every terminal of the store (their order badge counts these)."""
-    terminal_ids = list(
-        Terminal.objects.filter(store_id=order.store_id, active=True).values_list("id", flat=True)
-    )
+def order_announce(*, order: PickupOrder) -> None:
+    """After commit, tell every terminal of the store that one of its orders moved (arrived, picked,
+    ready, collected, cancelled): their order badge reloads the counts of orders waiting."""
+    store_id = order.store_id
     message = {"type": "terminal.order", "order": order.number, "status": order.status}
 
     def push() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
-        for terminal_id in terminal_ids:
+        terminals = Terminal.objects.filter(store_id=store_id, active=True).values_list("id", flat=True)
+        for terminal_id in list(terminals):
             async_to_sync(layer.group_send)(f"terminal-{terminal_id.hex}", message)
 
     transaction.on_commit(push)
@@ -80,29 +81,35 @@ def _refuse_unless(order: PickupOrder, allowed: tuple, doing: str) -> None:
         )
 
 
-def order_pick_start(*, order_id) -> PickupOrder:
-    """Start picking a routed order (starting again while picking changes nothing)."""
+def _by(staff) -> str:
+    """Who did it, for the status change's ``note`` (head office keeps it in the order's history)."""
+    return f"by {staff.username}" if staff is not None else ""
+
+
+def order_pick_start(*, order_id, staff=None) -> PickupOrder:
+    """Start picking a routed order (starting again while picking changes nothing); ``staff``, the
+    picker signed in on the handheld, is named in the ``picking`` status change."""
     with transaction.atomic():
         order = _order_for_update(order_id)
         _refuse_unless(order, OPEN_FOR_PICKING, "picked")
         if order.status == PickupStatus.ROUTED:
-            order_status_record(order=order, status=PickupStatus.PICKING)
+            order_status_record(order=order, status=PickupStatus.PICKING, note=_by(staff))
     return order
 
 
-def order_pick_line(*, order_id, scan: str, quantity: Decimal | int = 1):
+def order_pick_line(*, order_id, scan: str, quantity: Decimal | int = 1, staff=None):
     """Record one scanned item as picked; returns the line.
 
     Refuses a product that is not in the order (``not_in_order``) and picking more than ordered
     (``over_pick``). A weighed item's label gives its weight; otherwise each scan is ``quantity``.
-    Starts picking if it had not started.
+    Starts picking if it had not started (naming ``staff``).
     """
     try:
         parsed = parse_scan(scan)
     except BarcodeError as exc:
         raise DomainError(str(exc), code="barcode_invalid") from exc
     with transaction.atomic():
-        order = order_pick_start(order_id=order_id)
+        order = order_pick_start(order_id=order_id, staff=staff)
         product = sale_services.product_for_scan(parsed, store_id=order.store_id)
         lines = [line for line in order.lines.all() if line.product_id == product.id]
         if not lines:
@@ -119,15 +126,16 @@ def order_pick_line(*, order_id, scan: str, quantity: Decimal | int = 1):
     return line
 
 
-def order_mark_ready(*, order_id) -> PickupOrder:
-    """Mark a picked order ready for collection; refused (``not_picked``) while a line is short."""
+def order_mark_ready(*, order_id, staff=None) -> PickupOrder:
+    """Mark a picked order ready for collection; refused (``not_picked``) while a line is short.
+    ``staff`` (who marked it) is named in the ``ready`` status change."""
     with transaction.atomic():
         order = _order_for_update(order_id)
         _refuse_unless(order, (PickupStatus.PICKING,), "marked ready")
         short = [line.sku for line in order.lines.all() if line.picked < line.quantity]
         if short:
             raise DomainError(f"still to pick: {', '.join(short)}", code="not_picked", skus=short)
-        order_status_record(order=order, status=PickupStatus.READY)
+        order_status_record(order=order, status=PickupStatus.READY, note=_by(staff))
     return order
 
 

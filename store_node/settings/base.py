@@ -5,6 +5,7 @@ from retail.settings_common import *  # noqa: F403
 from retail.settings_common import (
     DJANGO_APPS,
     DOMAIN_APPS,
+    MIDDLEWARE,
     VAR_DIR,
     channel_layers,
     env,
@@ -31,9 +32,17 @@ INSTALLED_APPS = [
     "store_node.devices.apps.DevicesConfig",
     "store_node.checkout.apps.CheckoutConfig",
     "store_node.orders.apps.StoreOrdersConfig",
+    "store_node.transfers.apps.StoreTransfersConfig",
     "store_node.sync.apps.StoreSyncConfig",
     "store_node.fleet.apps.FleetConfig",
 ]
+
+# Every handheld page (under /h/) needs a staff member signed in with their PIN (pos_ui/handheld_auth.py).
+MIDDLEWARE = [*MIDDLEWARE, "pos_ui.handheld_auth.HandheldLoginMiddleware"]
+# A handheld is shared: its user is signed out after this long without a request, and at the latest
+# this many hours after signing in.
+HANDHELD_IDLE_MINUTES = env.float("HANDHELD_IDLE_MINUTES", default=5)
+HANDHELD_SESSION_HOURS = env.float("HANDHELD_SESSION_HOURS", default=12)
 
 ROOT_URLCONF = "store_node.urls"
 ASGI_APPLICATION = "store_node.asgi.application"

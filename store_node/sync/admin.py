@@ -5,7 +5,14 @@ from store_node.sync.models import PulledQuarantine, SyncState
 
 @admin.register(SyncState)
 class SyncStateAdmin(admin.ModelAdmin):
-    list_display = ["pushed_seq", "pull_cursor", "last_success_at", "last_attempt_at", "last_error"]
+    list_display = [
+        "pushed_seq",
+        "pull_cursor",
+        "last_success_at",
+        "last_attempt_at",
+        "clock_offset_s",
+        "last_error",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -32,6 +34,16 @@ class SyncClient:
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport,
         )
+        # Seconds this node's wall clock is ahead of the cloud's (negative: behind), from the
+        # ``Date`` header of the latest answer (one-second resolution), or None before any answer.
+        self.clock_offset_s: int | None = None
+
+    def _observe_clock(self, response: httpx.Response) -> None:
+        try:
+            cloud = parsedate_to_datetime(response.headers["date"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            return
+        self.clock_offset_s = round(time.time() - cloud)
 
     def close(self) -> None:
         self.http.close()
@@ -54,8 +66,8 @@ class SyncClient:
         )
         return self._json(response)
 
-    @staticmethod
-    def _json(response: httpx.Response) -> dict:
+    def _json(self, response: httpx.Response) -> dict:
+        self._observe_clock(response)
         try:
             body = response.json()
         except ValueError:
@@ -79,6 +91,7 @@ class SyncClient:
     def snapshot(self) -> Iterator[tuple[dict, Iterator[dict]]]:
         """The snapshot header and its rows, streamed line by line (memory does not grow with size)."""
         with self.http.stream("GET", "snapshot", timeout=httpx.Timeout(600.0, connect=5.0)) as response:
+            self._observe_clock(response)
             if response.status_code >= 400:
                 response.read()
                 self._json(response)

@@ -27,6 +27,9 @@ class SyncState(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    clock_offset_s = models.IntegerField(
+        null=True, blank=True, help_text="This node's clock minus head office's, seconds, at the last answer."
+    )
 
     def __str__(self) -> str:
         return f"pushed {self.pushed_seq}, pulled to {self.pull_cursor}"

@@ -14,6 +14,9 @@ from store_node.sync.models import PulledQuarantine, SyncCredential, SyncState
 
 # Considered online when the last full cycle succeeded this recently.
 ONLINE_WITHIN = timedelta(minutes=2)
+# A clock further off head office's than this is shown to staff: receipts carry wrong times, and
+# beyond the cloud's bound (10 minutes ahead) the store's member edits are held in quarantine.
+CLOCK_WARN_AFTER_S = 60
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,24 @@ class SyncStatus:
     last_error: str
     pull_cursor: int
     quarantined: int
+    clock_offset_s: int | None = None
+
+    @property
+    def clock_warning(self) -> str:
+        """What staff should be told about this node's clock, or "" when it agrees with head office."""
+        offset = self.clock_offset_s
+        if offset is None or abs(offset) <= CLOCK_WARN_AFTER_S:
+            return ""
+        return f"Clock {_duration(abs(offset))} {'ahead of' if offset > 0 else 'behind'} head office: set the time"
+
+
+def _duration(seconds: int) -> str:
+    """About how long, in the largest unit it rounds to (3,599 s from a one-second ``Date`` is 1 h)."""
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        n = round(seconds / size)
+        if n >= 1:
+            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''}"
+    return f"{seconds} s"
 
 
 def sync_status() -> SyncStatus:
@@ -50,4 +71,5 @@ def sync_status() -> SyncStatus:
         last_error=state.last_error,
         pull_cursor=state.pull_cursor,
         quarantined=PulledQuarantine.objects.count(),
+        clock_offset_s=state.clock_offset_s,
     )

@@ -29,6 +29,7 @@ from retail.replication.appliers import ApplyContext, event_apply
 from retail.replication.errors import ApplyRefused
 from retail.replication.snapshot import SnapshotLoader
 from retail.replication.wire import (
+    CLOUD_ORIGIN,
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,
     dumps,
@@ -40,9 +41,20 @@ from store_node.sync.models import PulledQuarantine, SyncCredential, SyncState
 
 log = logging.getLogger(__name__)
 
-# The cloud checked every relayed event's clock at ingest; a store trusts the feed's stamps even if
-# its own wall clock is wrong (an hour-slow till must still converge).
+# The cloud checked every relayed member write's clock at ingest; a store trusts the feed's stamps
+# even if its own wall clock is wrong (an hour-slow till must still converge).
 _TRUST_FEED_SKEW_MS = 1 << 62
+
+
+def _clock_worth_observing(env) -> bool:
+    """Whether a pulled event's stamp may move this store's clock: head office's own events and the
+    member writes the cloud checked against its skew bound. Other stores' stock and points events
+    carry their till's stamp unchecked (no merge rule orders by it); observing a day-fast till's
+    stock movement would drag this store's clock a day ahead, and the cloud would then quarantine
+    every member edit made here as clock skew."""
+    return env.origin == CLOUD_ORIGIN or env.type.startswith("member.")
+
+
 # A store sends smaller batches than the protocol allows (2,000): a sale is five events and some
 # twenty rows at the cloud, and a batch must commit well within the request timeout.
 PUSH_BATCH_EVENTS = 500
@@ -180,7 +192,8 @@ def _apply_page(events: list[dict], cursor: int) -> tuple[int, int]:
             try:
                 event_apply(env=env, ctx=ctx)
                 applied += 1
-                newest = max(newest, env.hlc)
+                if _clock_worth_observing(env):
+                    newest = max(newest, env.hlc)
             except ApplyRefused as refused:
                 quarantined += 1
                 PulledQuarantine.objects.update_or_create(
@@ -233,7 +246,7 @@ def sync_pull(
 def sync_snapshot_load(*, client: SyncClient, progress: Progress | None = None) -> dict[str, int]:
     """Load the cloud's snapshot for this store and continue the feed from its cursor (one transaction)."""
     with client.snapshot() as (header, rows), transaction.atomic():
-        loader = SnapshotLoader(cursor=int(header["cursor"]), tables=header.get("tables"))
+        loader = SnapshotLoader(cursor=int(header["cursor"]))
         done = 0
         for row in rows:
             if row.get("t") == "end":
@@ -273,10 +286,12 @@ def sync_once(
     """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
     and the cloud had nothing more for us at the end."""
     summary = SyncSummary()
+    clock = None
     with _cycle_lock:
         SyncState.objects.update_or_create(pk=1, defaults={"last_attempt_at": timezone.now()})
         try:
             with sync_client(timeout=timeout, transport=transport) as client:
+                clock = client
                 state = _state()
                 if state.snapshot_loaded_at is None and state.pull_cursor == 0:
                     summary.counts = sync_snapshot_load(client=client, progress=progress)
@@ -291,6 +306,8 @@ def sync_once(
             summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
         now = timezone.now()
         SyncState.objects.filter(pk=1).update(last_error=summary.error[:2000])
+        if clock is not None and clock.clock_offset_s is not None:
+            SyncState.objects.filter(pk=1).update(clock_offset_s=clock.clock_offset_s)
         if summary.up_to_date:
             SyncState.objects.filter(pk=1).update(last_success_at=now)
     return summary

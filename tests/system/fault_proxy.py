@@ -8,6 +8,7 @@ Each request is read whole from the client, then one fault is chosen:
 - ``duplicate``: forward it twice (the second answer is the one the client gets);
 - ``reorder``: fail the client at once but forward this request later, after the next ones;
 - ``pass``: forward it untouched.
+While ``offline`` is set, every connection is closed at once, unread (the store's link is down).
 Each forwarded request goes on its own upstream connection with ``Connection: close``.
 """
 
@@ -25,6 +26,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
+        self.offline = False
         self.port = 0
         self.counts: dict[str, int] = {}
         self.held: list[bytes] = []
@@ -92,6 +94,9 @@ class FaultProxy:
         return self.rng.choice(self.FAULTS)
 
     async def _client(self, reader, writer) -> None:
+        if self.offline:
+            writer.close()
+            return
         try:
             request = await self._read_request(reader)
             if request is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
+import select
 import shutil
 import socket
 import sqlite3
@@ -10,7 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -96,6 +103,12 @@ class Node:
         self.processes.append(process)
         return process
 
+    def agent(self, env: dict | None = None) -> Agent:
+        """A long-lived process in this node's Django that runs ``tests.system.agent`` operations."""
+        agent = Agent(self, env=env)
+        self.processes.append(agent.process)
+        return agent
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -127,6 +140,59 @@ class Node:
     def value(self, sql: str, *params):
         rows = self.query(sql, *params)
         return rows[0][0] if rows else None
+
+
+@contextlib.contextmanager
+def handheld_client(node: Node, *, username: str, pin: str = "1111") -> Iterator[httpx.Client]:
+    """An HTTP client signed in on the node's handheld pages as ``username`` (every /h/ page asks)."""
+    with httpx.Client(base_url=node.url, timeout=30) as client:
+        login = client.get("/h/login")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
+        signed_in = client.post(
+            "/h/login", data={"username": username, "pin": pin, "next": "/h/"}, headers={"X-CSRFToken": token}
+        )
+        assert signed_in.status_code == 302, signed_in.text
+        yield client
+
+
+class AgentRefused(AssertionError):
+    """An agent operation was refused by the node (a ``DomainError``): ``code`` says which."""
+
+    def __init__(self, op: str, answer: dict):
+        super().__init__(f"{op}: {answer.get('code')}: {answer.get('error')}\n{answer.get('tb', '')}")
+        self.code = answer.get("code")
+
+
+class Agent:
+    def __init__(self, node: Node, *, env: dict | None = None, timeout: float = 60):
+        self.node, self.timeout = node, timeout
+        self.log = node.db.with_name(node.db.name + ".agent.log").open("a")
+        self.process = subprocess.Popen(
+            [PY, "-m", "tests.system.agent"],
+            cwd=ROOT,
+            env={**node.env, **(env or {})},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+        )
+        assert self._answer("start") == "ready"
+
+    def _answer(self, op: str):
+        ready, _, _ = select.select([self.process.stdout], [], [], self.timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            raise AssertionError(f"agent of {self.node.code} gave no answer to {op} (see {self.log.name})")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise AgentRefused(op, answer)
+        return answer["result"]
+
+    def __call__(self, op: str, **args):
+        self.process.stdin.write(json.dumps({"op": op, "args": args}) + "\n")
+        self.process.stdin.flush()
+        return self._answer(op)
 
 
 def migrated_template(role: str, workdir: Path) -> Path:

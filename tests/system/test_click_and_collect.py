@@ -54,6 +54,17 @@ def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_a
     _sync(s01, answers=1)
     s01.serve()
     with httpx.Client(base_url=s01.url, timeout=30) as handheld:
+        # the handheld asks for a sign-in first: the demo's cashier c101, whose PIN came with the
+        # store's snapshot
+        login = handheld.get("/h/orders/", follow_redirects=True)
+        assert login.url.path == "/h/login", login.url
+        token = re.search(r'name="csrf-token" content="([^"]+)"', login.text).group(1)
+        signed_in = handheld.post(
+            "/h/login",
+            data={"username": "c101", "pin": "1111", "next": "/h/orders/"},
+            headers={"X-CSRFToken": token},
+        )
+        assert (signed_in.status_code, signed_in.headers["location"]) == (302, "/h/orders/"), signed_in.text
         listing = handheld.get("/h/orders/")
         assert listing.status_code == 200
         assert number in listing.text and "Ada Lovelace" in listing.text
@@ -76,6 +87,7 @@ def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_a
     shown = api.get(f"/orders/{number}").json()
     assert shown["status"] == "ready"
     assert [h["status"] for h in shown["history"]] == ["placed", "routed", "picking", "ready"]
+    assert [h["note"] for h in shown["history"]][2:] == ["by store S01: by c101"] * 2  # who picked it
     api.close()
 
 

@@ -11,4 +11,5 @@ from cloud.headoffice.admin import (  # noqa: F401
     staff,
     stock,
     stores,
+    transfers,
 )

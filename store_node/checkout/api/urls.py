@@ -1,6 +1,7 @@
 from django.urls import path
 
 from store_node.checkout.api import views as v
+from store_node.orders import api as orders
 
 urlpatterns = [
     path("terminal/login", v.TerminalLoginApi.as_view(), name="checkout-login"),
@@ -48,4 +49,6 @@ urlpatterns = [
     path("sales/<uuid:sale_id>/complete", v.SaleCompleteApi.as_view(), name="checkout-sale-complete"),
     path("receipts/<str:receipt>", v.ReceiptLookupApi.as_view(), name="checkout-receipt"),
     path("returns", v.SaleReturnApi.as_view(), name="checkout-return"),
+    path("orders/ready", orders.OrdersReadyApi.as_view(), name="checkout-orders-ready"),
+    path("orders/<uuid:order_id>/collect", orders.OrderCollectApi.as_view(), name="checkout-order-collect"),
 ]

@@ -13,7 +13,7 @@ from retail.replication.appliers import ApplyContext, event_apply
 from retail.replication.wire import Envelope
 from retail.stock.models import StockLevel, StockMovement
 from retail.stock.services import stock_count, stock_move
-from tests.factories import make_member, make_product
+from tests.factories import make_member, make_product, make_store
 
 _ORIGINS = ["cloud", "S01", "S02", "S03"]
 _BASE = 1_900_000_000_000 << 16  # a fixed past moment, so the skew bound never interferes
@@ -173,6 +173,31 @@ def test_a_count_and_an_offline_sale_both_survive(store):
     # then the level is 10 - 2 - 1
     assert counted.quantity == Decimal("-2")
     assert StockLevel.objects.get(store=store, product=product).on_hand == Decimal("7")
+
+
+def test_another_stores_count_keeps_who_counted_it(store):
+    # given store S09's count of a product, recorded as -2 by its cashier c901
+    product, other = make_product(), make_store("S09")
+    counted = {
+        "movement_id": str(uuid.uuid4()),
+        "store_id": str(other.id),
+        "product_id": str(product.id),
+        "counted": "3",
+        "book": "5.000",
+        "difference": "-2.000",
+        "reference": "COUNT-20260301-100000",
+        "note": "counted by c901",
+    }
+
+    # when it is applied, then the movement says who counted
+    event_apply(env=_env("S09", "stock.counted", counted), ctx=_trusting())
+
+    movement = StockMovement.objects.get(pk=counted["movement_id"])
+    assert (movement.kind, movement.quantity, movement.note) == (
+        "count",
+        Decimal("-2.000"),
+        "counted by c901",
+    )
 
 
 def test_a_member_created_at_two_nodes_keeps_the_newer_fields_and_one_row(store):

@@ -67,6 +67,17 @@ def test_a_count_records_its_difference_from_the_book():
     assert (counted["book"], counted["counted"], counted["difference"]) == ("7.000", "5", "-2.000")
 
 
+def test_a_counts_note_says_who_counted_in_its_movement_and_its_event():
+    store, product = make_store(), make_product()
+
+    movement = stock_count(
+        store_id=store.id, product_id=product.id, counted=Decimal("2"), note="counted by c101"
+    )
+
+    assert movement.note == "counted by c101"
+    assert Event.objects.get(type="stock.counted").payload["note"] == "counted by c101"
+
+
 def test_decimal_sum_is_exact_where_sqlite_sums_in_floating_point():
     store, product = make_store(), make_product()
     for q in ("-0.001", "-0.056", "0.1", "0.2", "-0.3"):

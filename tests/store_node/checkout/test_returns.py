@@ -164,3 +164,24 @@ def test_a_sale_of_another_store_can_be_returned_here_once_synced(till, goods):
         ("card", Decimal("-1.99"), "S02-AUTH")
     ]
     assert StockMovement.objects.get(reference=ret.receipt_number).store == till.store
+
+
+def test_a_returns_event_carries_every_amount_as_a_decimal_string(till, goods):
+    # given a sale and a return of one of its units (return lines have no discounts of their own)
+    sold = _sold(till, (MILK, 2), tenders=[{"kind": "cash", "tendered": "5.00"}])
+    ret = _return(till, sold.receipt_number, [{"line_id": sold.lines.get().id, "quantity": 1}])
+
+    # then its sale.completed event says every amount as a string, as the protocol wants (the
+    # cloud quarantines a JSON number: docs/events.md), zero discounts included
+    from retail.outbox.models import Event
+
+    [line] = Event.objects.get(type="sale.completed", payload__id=str(ret.id)).payload["lines"]
+    money = ("quantity", "unit_price", "line_discount", "sale_discount_share", "line_total", "tax_rate")
+    assert {key: line[key] for key in money} == {
+        "quantity": "-1",
+        "unit_price": "1.99",
+        "line_discount": "0.00",
+        "sale_discount_share": "0.00",
+        "line_total": "-1.99",
+        "tax_rate": "0.1900",
+    }

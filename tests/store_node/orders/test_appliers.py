@@ -84,6 +84,32 @@ def test_head_office_cancelling_an_order_cancels_the_stores_copy(shop):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_cancellation_by_head_office_is_pushed_to_the_terminals(shop):
+    # given an order at the store and a listener on lane T02's group
+    from asgiref.sync import async_to_sync
+
+    env = placed_envelope(shop)
+    event_apply(env=env, ctx=ApplyContext())
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"terminal-{shop.terminal.id.hex}", channel)
+    cancel = {
+        **env.payload,
+        "status": "cancelled",
+        "at": "2026-11-23T10:00:00+00:00",
+        "by": "cloud",
+        "note": "",
+    }
+
+    # when head office's cancellation comes in through the pull
+    _apply_page([Envelope(env.id, "cloud", 2, 2, "order.status_changed", 1, cancel, 2).as_wire()], cursor=2)
+
+    # then the terminal hears of it (its badge drops the order)
+    message = async_to_sync(layer.receive)(channel)
+    assert message == {"type": "terminal.order", "order": "W261123-ABC123", "status": "cancelled"}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_arriving_order_is_pushed_to_every_terminal_of_the_store(shop):
     # given a listener on lane T02's group
     from asgiref.sync import async_to_sync

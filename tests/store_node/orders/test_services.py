@@ -216,3 +216,41 @@ def test_a_not_prepaid_order_is_paid_at_the_orders_prices_after_the_till_price_c
     assert (sale.status, sale.total, order.status) == ("completed", Decimal("9.00"), "collected")
     completed = Event.objects.get(type="sale.completed").payload
     assert [line["unit_price"] for line in completed["lines"]] == ["2.50", "4.00"]
+
+
+def test_the_handheld_picker_is_named_in_the_status_changes(shop):
+    order = _arrived(shop)
+
+    for code in (TEA, TEA, HONEY):
+        order_pick_line(order_id=order.id, scan=code, staff=shop.cashier)
+    order_mark_ready(order_id=order.id, staff=shop.cashier)
+
+    notes = [
+        (e.payload["status"], e.payload["note"])
+        for e in Event.objects.filter(type="order.status_changed").order_by("seq")
+    ]
+    assert notes == [("routed", "received at the store"), ("picking", "by c101"), ("ready", "by c101")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_status_change_is_pushed_to_the_stores_terminals_after_commit(shop):
+    # given a listener on lane T02's group and a prepaid order that has arrived
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"terminal-{shop.terminal.id.hex}", channel)
+    order = _arrived(shop, prepaid=True)
+
+    # when it is picked, marked ready and collected
+    for code in (TEA, TEA, HONEY):
+        order_pick_line(order_id=order.id, scan=code)
+    order_mark_ready(order_id=order.id)
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then the terminal hears of each step (the badge reloads its counts on each)
+    heard = [async_to_sync(layer.receive)(channel) for _ in range(4)]
+    assert [(m["type"], m["order"], m["status"]) for m in heard] == [
+        ("terminal.order", "W261123-ABC123", status) for status in ("routed", "picking", "ready", "collected")
+    ]

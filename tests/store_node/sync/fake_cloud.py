@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
+from email.utils import formatdate
 
 import httpx
 
@@ -18,9 +20,16 @@ class FakeCloud:
         self.snapshot_lines: list[dict] = []
         self.fail_next: list[tuple[int, dict]] = []
         self.requests: list[str] = []
+        self.clock_behind_s: float | None = None  # answers carry a Date header this far behind ours
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+        return httpx.MockTransport(self.answer)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        response = self.handle(request)
+        if self.clock_behind_s is not None:
+            response.headers["Date"] = formatdate(time.time() - self.clock_behind_s, usegmt=True)
+        return response
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.rsplit("/", 1)[-1]

@@ -262,3 +262,101 @@ def test_a_snapshot_shows_a_merge_this_store_missed_and_the_store_merges_too(sto
     assert (dup.merged_into_id, dup.points_balance, anna.points_balance) == (anna.id, 0, 100)
     assert (anna.email, dup.email) == ("anna@example.com", "anna@example.com")
     assert Member.objects.count() == 2
+
+
+def test_a_clock_a_day_ahead_of_head_offices_is_shown_to_staff(store, cloud):
+    # given head office's answers say its clock is a day behind this store's
+    cloud.clock_behind_s = 86400
+
+    # when the store syncs
+    sync_once(transport=cloud.transport())
+
+    # then its status says by how much, and which way
+    status = sync_status()
+    assert abs(status.clock_offset_s - 86400) <= 2
+    assert status.clock_warning == "Clock 1 day ahead of head office: set the time"
+
+
+@pytest.mark.parametrize(
+    ("behind", "warning"),
+    [(0, ""), (45, ""), (-3 * 3600, "Clock 3 h behind head office: set the time")],
+)
+def test_the_clock_warning_needs_more_than_a_minute_either_way(store, cloud, behind, warning):
+    cloud.clock_behind_s = behind
+
+    sync_once(transport=cloud.transport())
+
+    assert sync_status().clock_warning == warning
+
+
+def test_no_answer_from_head_office_keeps_the_last_clock_reading(store, cloud):
+    cloud.clock_behind_s = -7200
+    sync_once(transport=cloud.transport())
+    cloud.fail_next = [(503, {"detail": "down", "code": "unavailable"})]
+    cloud.clock_behind_s = None
+
+    sync_once(transport=cloud.transport())
+
+    assert sync_status().clock_warning == "Clock 2 h behind head office: set the time"
+
+
+def _stamped(fseq, origin, hlc, type_, payload):
+    return {
+        "id": str(uuid.uuid4()),
+        "origin": origin,
+        "seq": fseq,
+        "hlc": hlc,
+        "type": type_,
+        "schema": 1,
+        "fseq": fseq,
+        "payload": payload,
+    }
+
+
+def test_another_tills_unchecked_stamp_does_not_drag_this_stores_clock(store, cloud):
+    # given another store whose clock is a day fast sold something, and head office set a price now
+    from retail.outbox import hlc
+    from retail.outbox.services import event_append
+    from tests.factories import make_store
+
+    other = make_store("S09")
+    product = make_product(price=None)
+    now = hlc.pack(hlc.now_millis())
+    day_fast = hlc.pack(hlc.now_millis() + 86_400_000)
+    moved = {
+        "id": str(uuid.uuid4()),
+        "store_id": str(other.id),
+        "product_id": str(product.id),
+        "kind": "sale",
+        "quantity": "-1.000",
+        "reference": "",
+        "note": "",
+        "created_at": "2026-12-02T10:00:00Z",
+    }
+    price = _price_event(2, product, "1.00")
+    price["hlc"] = now
+    cloud.feed = [_stamped(1, "S09", day_fast, "stock.moved", moved), price]
+
+    # when this store pulls both
+    sync_pull(client=_client(cloud))
+
+    # then its next event is stamped after head office's price, not a day ahead
+    stamp = event_append(type="stock.counted", payload={}).hlc
+    assert now < stamp < day_fast - hlc.pack(3_600_000)
+
+
+@pytest.mark.parametrize(
+    ("behind", "warning"),
+    [
+        (3599, "Clock 1 h ahead of head office: set the time"),
+        (86399, "Clock 1 day ahead of head office: set the time"),
+        (-125, "Clock 2 min behind head office: set the time"),
+    ],
+)
+def test_the_clock_warning_rounds_to_the_largest_unit(store, cloud, behind, warning):
+    # the Date header has one-second resolution: an hour off reads as 3,599 s or 3,600 s
+    cloud.clock_behind_s = behind
+
+    sync_once(transport=cloud.transport())
+
+    assert sync_status().clock_warning == warning

@@ -81,6 +81,22 @@ class TillServer:
         future = asyncio.run_coroutine_threadsafe(get_channel_layer().group_send(group, message), self.loop)
         future.result(timeout)
 
+    def call(self, fn, timeout: float = 10):
+        """Run sync code (a service, an applier) as the server's own threads run it, so what it
+        pushes after commit (``async_to_sync`` of a group send) goes through the server's loop and
+        channel layer to the browsers, as the sync worker's pushes do in a store."""
+        from asgiref.sync import sync_to_async
+        from django.db import connection
+
+        def run():
+            try:
+                return fn()
+            finally:
+                connection.close()
+
+        future = asyncio.run_coroutine_threadsafe(sync_to_async(run, thread_sensitive=False)(), self.loop)
+        return future.result(timeout)
+
     def stop(self) -> None:
         from twisted.internet import reactor
 
@@ -166,3 +182,49 @@ def ui(page, console_errors, till_server, transactional_db, request):
     ui = Ui()
     ui.page = page
     return ui
+
+
+@pytest.fixture
+def floor_staff(store):
+    """A cashier (c101, PIN 1111) and a supervisor (s101, PIN 2222) of this node's store."""
+    from retail.staff.models import Role
+    from tests.factories import make_user
+
+    return {
+        "cashier": make_user(
+            Role.CASHIER, store, pin="1111", username="c101", first_name="Cara", last_name="Berg"
+        ),
+        "supervisor": make_user(Role.SUPERVISOR, store, pin="2222", username="s101", first_name="Sven"),
+    }
+
+
+def handheld_sign_in(client, username: str, pin: str, **data):
+    """Sign in on the handheld with Django's test client (``data``: e.g. ``next``)."""
+    response = client.post("/h/login", {"username": username, "pin": pin, **data})
+    assert response.status_code == 302, response.content.decode()
+    return response
+
+
+@pytest.fixture
+def handheld(client, floor_staff):
+    """The test client signed in on the handheld as the cashier c101."""
+    handheld_sign_in(client, "c101", "1111")
+    return client
+
+
+@pytest.fixture
+def supervisor_handheld(client, floor_staff):
+    """The test client signed in on the handheld as the supervisor s101."""
+    handheld_sign_in(client, "s101", "2222")
+    return client
+
+
+def handheld_browser_sign_in(page, username: str, pin: str) -> None:
+    """On the handheld's sign-in page: the staff number typed, the PIN on the on-screen pad."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("handheld-login")).to_be_visible()
+    page.fill("#username", username)
+    for digit in pin:
+        page.click(f"[data-pinpad] [data-key='{digit}']")
+    page.get_by_test_id("sign-in").click()

@@ -30,6 +30,39 @@ document.body.addEventListener("htmx:afterRequest", (e) => {
   }
 });
 
+// A scan form marked data-scan-queue (receiving a transfer) sends each code as its own htmx request
+// carrying that code, queued in order by its hx-sync: a fast run of scans loses none (htmx drops or
+// replaces a request made while one is in flight, and reads the field only when it sends), and the
+// field is free for the next scan at once.
+document.addEventListener(
+  "submit",
+  (e) => {
+    const form = e.target;
+    if (!form.matches?.("form[data-scan-queue]")) return;
+    e.preventDefault();
+    e.stopPropagation(); // before htmx's own handler on the form
+    const input = field();
+    const code = input?.value.trim();
+    if (!code) return;
+    window.htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form,
+      target: form.getAttribute("hx-target"),
+      values: { code },
+    });
+    input.value = "";
+    input.focus();
+  },
+  true,
+);
+
+// After the lines are redrawn (a scan, a typed count) the focus is back on the scan field, unless
+// someone is already typing elsewhere.
+document.body.addEventListener("htmx:afterSettle", (e) => {
+  const form = e.detail.requestConfig?.elt;
+  if (!form?.matches?.("form[data-back-to-scan]")) return;
+  if (!document.activeElement || document.activeElement === document.body) field()?.focus();
+});
+
 // Camera scanning where the browser offers BarcodeDetector (Chrome on Android does).
 const cameraButton = document.querySelector("[data-camera]");
 const video = document.querySelector("[data-camera-view]");
@@ -67,4 +100,28 @@ if (cameraButton && video && "BarcodeDetector" in window && navigator.mediaDevic
     };
     requestAnimationFrame(tick);
   });
+}
+
+// The PIN pad on the sign-in page types into the PIN field.
+document.addEventListener("click", (e) => {
+  const key = e.target.closest("[data-pinpad] [data-key]");
+  if (!key) return;
+  const pin = document.querySelector(key.closest("[data-pinpad]").dataset.pinpad);
+  pin.value = key.dataset.key === "clear" ? "" : pin.value + key.dataset.key;
+  pin.focus();
+});
+
+// A shared device: once the server's idle time has passed with no touch, key or request here, go
+// to the sign-in page (the server has signed the user out by then and says so there), so the
+// screen does not go on showing the last person's name to the next.
+const signedIn = document.querySelector("[data-idle-seconds]");
+if (signedIn) {
+  const wait = (Number(signedIn.dataset.idleSeconds) + 2) * 1000;
+  let timer = null;
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => location.assign(signedIn.dataset.idleUrl), wait);
+  };
+  for (const type of ["pointerdown", "keydown", "htmx:afterRequest"]) document.addEventListener(type, restart, true);
+  restart();
 }

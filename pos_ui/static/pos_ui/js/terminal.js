@@ -218,9 +218,41 @@ const setPill = (sel, text, state) => {
   if (state) el.classList.add(state);
 };
 
+// The order badge (orders ready for collection and to pick at this store) is the server's count:
+// reloaded when an order of the store moves, and whenever the link (re)connects (a push is lost
+// while it is down). One reload at a time; a push during one asks for another after it.
+let badgeLoading = null;
+let badgeAgain = false;
+
+function refreshOrdersBadge() {
+  const badge = document.querySelector("[data-orders-badge]");
+  if (!badge) return;
+  if (badgeLoading) {
+    badgeAgain = true;
+    return;
+  }
+  badgeLoading = fetch(badge.dataset.ordersBadge, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+    .then(async (res) => {
+      if (res.status !== 200 || res.redirected) return; // logged out meanwhile: the next screen says so
+      const html = await res.text();
+      document.querySelector("[data-orders-badge]")?.replaceWith(
+        document.createRange().createContextualFragment(html.trim()),
+      );
+    })
+    .catch(() => {})
+    .finally(() => {
+      badgeLoading = null;
+      if (badgeAgain) {
+        badgeAgain = false;
+        refreshOrdersBadge();
+      }
+    });
+}
+
 if (root?.dataset.socket) {
   new TerminalSocket(socketUrl(root.dataset.socket), {
     onState: (state) => {
+      if (state === "connected") refreshOrdersBadge(); // what moved before the link was up
       setPill("[data-link-state]", state === "connected" ? "Till link: ok" : "Till link: reconnecting", state === "connected" ? "ok" : "bad");
       document.body.dataset.link = state;
     },
@@ -250,14 +282,9 @@ if (root?.dataset.socket) {
           setPill("[data-sync-pending]", `${msg.pending} event${msg.pending === 1 ? "" : "s"} waiting`, msg.pending ? "warn" : "ok");
           if (msg.last_sync) setPill("[data-sync-last]", `Last sync ${new Date(msg.last_sync).toLocaleTimeString()}`);
           break;
-        case "terminal.order": {
-          const badge = document.querySelector("[data-orders-badge]");
-          if (badge) {
-            badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
-            badge.classList.remove("hidden");
-          }
+        case "terminal.order":
+          refreshOrdersBadge();
           break;
-        }
       }
     },
   }).connect();
