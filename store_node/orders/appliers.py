@@ -24,7 +24,6 @@ from retail.stores.models import Store
 from store_node.orders.models import PickupLine, PickupOrder, PickupStatus
 from store_node.orders.services import order_announce, order_status_record
 
-
 _RANK = {PickupStatus.ROUTED: 0, PickupStatus.PICKING: 1, PickupStatus.READY: 2, PickupStatus.COLLECTED: 3}
 _CLOSED = (PickupStatus.COLLECTED, PickupStatus.CANCELLED)
 
