@@ -90,6 +90,15 @@ class Order(models.Model):
     city = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    placed_event = models.ForeignKey(
+        "outbox.Event",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The order.placed that sent a pickup order to its store (a snapshot sends it again).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

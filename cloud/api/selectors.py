@@ -16,6 +16,7 @@ from cloud.api.models import OPEN_STATUSES, ApiKey
 from cloud.api.services import secret_hash
 from retail.catalog.models import Price, Product
 from retail.members.models import Member, PointsEntry
+from retail.members.selectors import merged_set
 
 # Below this many units a store shows "low" rather than "in stock" (the shop says "only a few left").
 LOW_STOCK = Decimal("3")
@@ -156,4 +157,5 @@ def member_lookup(*, email: str = "", phone: str = "", number: str = "") -> Memb
 
 
 def member_ledger(*, member: Member) -> QuerySet[PointsEntry]:
-    return PointsEntry.objects.filter(member=member).order_by("-created_at", "id")
+    """The entries behind the member's balance: its own and those of the members merged into it."""
+    return PointsEntry.objects.filter(merged_set(member_id=member.pk)).order_by("-created_at", "id")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cloud.headoffice.selectors import member_summaries
 from cloud.sync.models import (
     EnrollmentCode,
     FeedEntry,
@@ -17,7 +22,14 @@ from cloud.sync.models import (
     StoreSyncState,
 )
 from cloud.sync.selectors import store_health
-from cloud.sync.services import credential_revoke, enrollment_code_create, quarantine_retry
+from cloud.sync.services import (
+    credential_revoke,
+    enrollment_code_create,
+    member_merge_proposal_accept,
+    member_merge_proposal_dismiss,
+    quarantine_retry,
+)
+from retail.api_errors import DomainError
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -102,9 +114,79 @@ class PointsOverdrawAdmin(_ReadOnly):
 
 @admin.register(MemberMergeProposal)
 class MemberMergeProposalAdmin(_ReadOnly):
-    list_display = ["member", "duplicate", "matched_on", "created_at", "resolved_at"]
-    list_select_related = ["member", "duplicate"]
-    actions = [mark_resolved]
+    """Duplicate members. Opening one shows both side by side; head office merges them (choosing the
+    survivor) or dismisses the proposal. Analysts may look; store managers do not see proposals: a
+    merge changes a member of every store, so it is head office's decision alone."""
+
+    list_display = ["member", "duplicate", "matched_on", "created_at", "outcome", "survivor", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "outcome", "matched_on"]
+    list_select_related = ["member", "duplicate", "survivor"]
+    search_fields = ["member__number", "duplicate__number", "member__phone", "member__email"]
+    actions = ["dismiss"]
+
+    def has_change_permission(self, request, obj=None):
+        # Deciding a proposal is its "change"; the fields themselves are never edited.
+        return request.user.has_perm("cloud_sync.change_membermergeproposal")
+
+    @admin.action(description="Dismiss: not the same person", permissions=["change"])
+    def dismiss(self, request, queryset):
+        for proposal in queryset.filter(resolved_at__isnull=True):
+            member_merge_proposal_dismiss(proposal=proposal, by=request.user)
+        self.message_user(request, "Dismissed.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = self.get_object(request, unquote(object_id))
+        if proposal is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, proposal):
+            raise PermissionDenied
+        may_decide = self.has_change_permission(request, proposal) and proposal.resolved_at is None
+        if request.method == "POST":
+            if not may_decide:
+                raise PermissionDenied
+            try:
+                if request.POST.get("decision") == "dismiss":
+                    member_merge_proposal_dismiss(proposal=proposal, by=request.user)
+                    self.message_user(request, "Dismissed: the two members stay apart.")
+                    return redirect("admin:cloud_sync_membermergeproposal_changelist")
+                survivor = member_merge_proposal_accept(
+                    proposal=proposal, survivor_id=request.POST.get("survivor", ""), by=request.user
+                )
+            except DomainError as error:
+                self.message_user(request, error.detail, level=messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Merged into {survivor.number}; every store follows at its next sync."
+                )
+                return redirect("admin:members_member_change", survivor.pk)
+        members = [proposal.member, proposal.duplicate]
+        summaries = member_summaries(members=members)
+        rows = [
+            (label, [getattr(m, name) for m in members])
+            for label, name in (
+                ("Number", "number"),
+                ("Name", "name"),
+                ("Card", "card_barcode"),
+                ("Phone", "phone"),
+                ("E-mail", "email"),
+                ("Marketing consent", "consent_marketing"),
+                ("E-mail consent", "consent_email"),
+                ("SMS consent", "consent_sms"),
+                ("Created at (node)", "origin"),
+                ("Created", "created_at"),
+            )
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Merge {proposal.member.number} and {proposal.duplicate.number}?",
+            "proposal": proposal,
+            "summaries": summaries,
+            "rows": rows,
+            "combined_balance": sum(s.member.points_balance for s in summaries),
+            "may_decide": may_decide,
+        }
+        return TemplateResponse(request, "admin/cloud_sync/membermergeproposal/merge.html", context)
 
 
 @admin.register(FeedEntry)

@@ -1,5 +1,6 @@
 """The cloud's side of store sync: credentials, per-store progress, the feed, and what needs a human."""
 
+from django.conf import settings
 from django.db import models
 
 from retail.fields import IdField, QuantityField
@@ -166,8 +167,16 @@ class PointsOverdraw(models.Model):
         return f"{self.member_id}: {self.balance}"
 
 
+class MergeOutcome(models.TextChoices):
+    MERGED = "merged", "Merged"
+    DISMISSED = "dismissed", "Not the same person"
+
+
 class MemberMergeProposal(models.Model):
-    """Two members that share a phone or e-mail (e.g. signed up at two stores offline)."""
+    """Two members that share a phone or e-mail (e.g. signed up at two stores offline).
+
+    Head office decides it in admin: merged (``survivor`` is the member that stayed) or dismissed.
+    """
 
     id = IdField()
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
@@ -175,6 +184,13 @@ class MemberMergeProposal(models.Model):
     matched_on = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=MergeOutcome.choices, blank=True)
+    survivor = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

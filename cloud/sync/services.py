@@ -15,6 +15,7 @@ import base64
 import gzip
 import secrets
 import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +24,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cloud.sync.models import (
@@ -31,6 +32,7 @@ from cloud.sync.models import (
     FeedEntry,
     FeedState,
     MemberMergeProposal,
+    MergeOutcome,
     Oversell,
     PointsOverdraw,
     QuarantinedEvent,
@@ -40,6 +42,8 @@ from cloud.sync.models import (
 from cloud.sync.selectors import secret_hash
 from retail.api_errors import DomainError, Invalid, PermissionRefused
 from retail.members.models import Member
+from retail.members.selectors import member_survivor_id
+from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
@@ -224,10 +228,12 @@ class CloudHooks(ApplyHooks):
         )
 
     def points_posted(self, *, member_id, env):
-        balance = Member.objects.filter(pk=member_id).values_list("points_balance", flat=True).get()
+        # Points posted to a merged card count on its survivor: that is the balance that may overdraw.
+        survivor_id = member_survivor_id(member_id=member_id)
+        balance = Member.objects.filter(pk=survivor_id).values_list("points_balance", flat=True).get()
         if balance < 0 and env.payload.get("points", 0) < 0:
             PointsOverdraw.objects.create(
-                member_id=member_id, balance=balance, origin=env.origin, seq=env.seq
+                member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq
             )
 
     def member_created(self, *, member, env):
@@ -235,9 +241,12 @@ class CloudHooks(ApplyHooks):
             value = getattr(member, name)
             if not value:
                 continue
-            for other in (
-                Member.objects.filter(**{name: value}).exclude(pk=member.pk).values_list("pk", flat=True)
-            ):
+            others = (
+                Member.objects.filter(**{name: value}, merged_into__isnull=True)
+                .exclude(pk=member.pk)
+                .values_list("pk", flat=True)
+            )
+            for other in others:
                 MemberMergeProposal.objects.create(member_id=other, duplicate=member, matched_on=name)
 
 
@@ -369,6 +378,63 @@ def quarantine_retry(*, item: QuarantinedEvent) -> bool:
         QuarantinedEvent.objects.filter(pk=item.pk).update(resolved_at=timezone.now())
         _feed_append([(env, audience) for audience in feed_audiences(env)])
     return True
+
+
+# ---------------------------------------------------------------- duplicate members
+
+
+def member_merge_proposal_accept(*, proposal: MemberMergeProposal, survivor_id, by) -> Member:
+    """Head office merges a proposal's two members, keeping ``survivor_id`` (either of the two).
+
+    One transaction: the merge and its ``member.merged`` event (``retail.members.services.member_merge``),
+    this proposal resolved as merged, and the other open proposals naming the loser moved to the
+    survivor (or resolved, when they paired the loser with the survivor). Refused (409
+    ``proposal_resolved``) once decided, and (400 ``survivor_invalid``) for a third member.
+    """
+    try:
+        survivor_id = uuid.UUID(str(survivor_id))
+    except ValueError as exc:
+        raise Invalid("choose the member that survives", code="survivor_invalid") from exc
+    with transaction.atomic():
+        proposal = MemberMergeProposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.resolved_at is not None:
+            raise DomainError("this proposal was already decided", code="proposal_resolved")
+        pair = {proposal.member_id, proposal.duplicate_id}
+        if survivor_id not in pair:
+            raise Invalid("the survivor must be one of the proposal's two members", code="survivor_invalid")
+        (loser_id,) = pair - {survivor_id}
+        members = Member.objects.in_bulk(pair)
+        survivor = member_merge(
+            loser=members[loser_id], survivor=members[survivor_id], by=getattr(by, "username", "")
+        )
+        now = timezone.now()
+        MemberMergeProposal.objects.filter(pk=proposal.pk).update(
+            resolved_at=now, outcome=MergeOutcome.MERGED, survivor=survivor, resolved_by=by
+        )
+        for other in MemberMergeProposal.objects.filter(resolved_at__isnull=True).filter(
+            Q(member_id=loser_id) | Q(duplicate_id=loser_id)
+        ):
+            a, b = (survivor.pk if m == loser_id else m for m in (other.member_id, other.duplicate_id))
+            same = a == b or (
+                MemberMergeProposal.objects.filter(resolved_at__isnull=True)
+                .filter(Q(member_id=a, duplicate_id=b) | Q(member_id=b, duplicate_id=a))
+                .exclude(pk=other.pk)
+                .exists()
+            )
+            if same:
+                MemberMergeProposal.objects.filter(pk=other.pk).update(
+                    resolved_at=now, outcome=MergeOutcome.MERGED, survivor=survivor, resolved_by=by
+                )
+            else:
+                MemberMergeProposal.objects.filter(pk=other.pk).update(member_id=a, duplicate_id=b)
+    return survivor
+
+
+def member_merge_proposal_dismiss(*, proposal: MemberMergeProposal, by) -> None:
+    """Head office says the two are different people: the proposal is closed, nothing else changes."""
+    MemberMergeProposal.objects.filter(pk=proposal.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), outcome=MergeOutcome.DISMISSED, resolved_by=by
+    )
 
 
 def sync_pull_record(*, store: Store, cursor: int) -> None:

@@ -6,9 +6,14 @@ from retail.fields import IdField
 class Member(models.Model):
     """A loyalty member: one identity across every store and the web shop.
 
-    ``points_balance`` is a projection kept equal to the sum of the member's ``PointsEntry`` rows by
-    ``retail.members.services``; ``field_clocks`` holds the hybrid-logical-clock stamp of the last
-    write of each profile field, for last-writer-wins merges across nodes.
+    ``points_balance`` is a projection kept by ``retail.members.services``: for a member that was
+    not merged, the sum of the ``PointsEntry`` rows of its *merged set* (itself and every member
+    merged into it); for a merged member, 0. ``field_clocks`` holds the hybrid-logical-clock stamp
+    of the last write of each profile field, for last-writer-wins merges across nodes.
+
+    ``merged_into`` names the survivor of a head-office merge (``member.merged``), always a member
+    that is not merged itself: merging into a merged member re-points to its survivor, and members
+    merged into a loser follow it. Ledger entries and sales keep the member they were posted to.
     """
 
     id = IdField()
@@ -25,7 +30,15 @@ class Member(models.Model):
     field_clocks = models.JSONField(default=dict, blank=True)
     origin = models.CharField(max_length=64, help_text="The node that created the member.")
     created_at = models.DateTimeField(auto_now_add=True)
-    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_members",
+        help_text="The surviving member this one was merged into (never itself merged).",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     PROFILE_FIELDS = (
         "card_barcode",

@@ -24,6 +24,11 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("stock.counted", 1, "A stock count: counted quantity, book quantity and their difference."),
         EventType("member.created", 1, "A new member, with the fields given at creation."),
         EventType("member.updated", 1, "Changed member profile fields, each stamped for last-writer-wins."),
+        EventType(
+            "member.merged",
+            1,
+            "Head office merged a duplicate member into a survivor: one balance, one profile (head office only).",
+        ),
         EventType("points.posted", 1, "A signed points ledger entry of a member."),
         EventType("product.updated", 1, "A product's master data and barcodes (head office only)."),
         EventType(

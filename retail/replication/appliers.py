@@ -11,6 +11,9 @@ Merge rules kept here:
   never refused;
 - member profile: per field, the write with the greatest ``(hlc, origin)`` wins; a stamp further
   ahead of our wall clock than ``max_skew_ms`` is refused (quarantined), not trusted;
+- member merges (head office's): the loser points at the survivor, which takes the LWW join of
+  both profiles and the sum of both ledgers; a later write or points for the loser land on the
+  survivor too, so every order of arrival ends the same (``retail.members.services``);
 - catalog, prices, taxes, stores, staff: head office's; applied as upserts by id.
 
 Every applier is idempotent on its own (safe to re-apply after a snapshot), besides the
@@ -33,7 +36,13 @@ from django.utils.dateparse import parse_datetime
 from retail.api_errors import DomainError
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.members.models import Member, PointsEntry, PointsKind
-from retail.members.services import points_entry_record
+from retail.members.services import (
+    member_fields_lww,
+    member_merge_record,
+    member_profile_write,
+    points_entry_record,
+    stamp_newer,
+)
 from retail.outbox import hlc as hlc_clock
 from retail.replication.errors import (
     CLOCK_SKEW,
@@ -57,7 +66,15 @@ DEFAULT_MAX_SKEW_MS = 10 * 60 * 1000
 
 # Types only head office may write; a store sending one is refused (quarantined) as not_owner.
 HEAD_OFFICE_TYPES = frozenset(
-    {"product.updated", "price.set", "tax.rate_set", "store.updated", "staff.updated", "transfer.sent"}
+    {
+        "product.updated",
+        "price.set",
+        "tax.rate_set",
+        "store.updated",
+        "staff.updated",
+        "transfer.sent",
+        "member.merged",
+    }
 )
 
 
@@ -404,25 +421,17 @@ def _check_skew(env: Envelope, ctx: ApplyContext) -> None:
         )
 
 
-def stamp_newer(stamp: tuple[int, str], current: Any) -> bool:
-    """Whether a write stamped ``(hlc, origin)`` beats the field's current stamp (LWW order)."""
-    if not current:
-        return True
-    return (stamp[0], stamp[1]) > (int(current[0]), str(current[1]))
+def _card_free(member: Member, fields: dict[str, Any], stamp: tuple[int, str]) -> None:
+    card = fields.get("card_barcode")
+    if card and stamp_newer(stamp, (member.field_clocks or {}).get("card_barcode")):
+        if Member.objects.filter(card_barcode=card).exclude(pk=member.pk).exists():
+            raise ApplyRefused(UNIQUE_CONFLICT, f"card {card} belongs to another member")
 
 
 def member_fields_merge(member: Member, fields: dict[str, Any], stamp: tuple[int, str]) -> list[str]:
     """Apply the fields that win by ``(hlc, origin)``; returns the names that changed."""
-    clocks = dict(member.field_clocks or {})
-    won = [name for name in fields if stamp_newer(stamp, clocks.get(name))]
-    card = fields.get("card_barcode") if "card_barcode" in won else None
-    if card and Member.objects.filter(card_barcode=card).exclude(pk=member.pk).exists():
-        raise ApplyRefused(UNIQUE_CONFLICT, f"card {card} belongs to another member")
-    for name in won:
-        setattr(member, name, fields[name])
-        clocks[name] = [stamp[0], stamp[1]]
-    member.field_clocks = clocks
-    return won
+    _card_free(member, fields, stamp)
+    return member_fields_lww(member, fields, stamp)
 
 
 def _member_created(env: Envelope, ctx: ApplyContext) -> None:
@@ -430,10 +439,10 @@ def _member_created(env: Envelope, ctx: ApplyContext) -> None:
     member_id, fields = _uuid(p, "id"), _member_fields(p.get("fields"))
     _check_skew(env, ctx)
     stamp = (env.hlc, env.origin)
-    member = Member.objects.filter(pk=member_id).first()
+    member = Member.objects.select_for_update().filter(pk=member_id).first()
     if member is not None:
-        if member_fields_merge(member, fields, stamp):
-            member.save(update_fields=[*Member.PROFILE_FIELDS, "field_clocks"])
+        _card_free(member, fields, stamp)
+        member_profile_write(member=member, fields=fields, stamp=stamp)
         return
     number = p.get("number")
     if not isinstance(number, str) or not number:
@@ -450,11 +459,34 @@ def _member_updated(env: Envelope, ctx: ApplyContext) -> None:
     p = env.payload
     member_id, fields = _uuid(p, "id"), _member_fields(p.get("fields"))
     _check_skew(env, ctx)
-    member = Member.objects.filter(pk=member_id).first()
+    # Locked (PostgreSQL) so a merge committing meanwhile is seen: the write then reaches the survivor.
+    member = Member.objects.select_for_update().filter(pk=member_id).first()
     if member is None:
         raise ApplyRefused(MISSING_REFERENCE, f"member {member_id} does not exist here")
-    if member_fields_merge(member, fields, (env.hlc, env.origin)):
-        member.save(update_fields=[*Member.PROFILE_FIELDS, "field_clocks"])
+    stamp = (env.hlc, env.origin)
+    _card_free(member, fields, stamp)
+    member_profile_write(member=member, fields=fields, stamp=stamp)
+
+
+def _member_merged(env: Envelope, ctx: ApplyContext) -> None:
+    p = env.payload
+    loser_id, survivor_id = _uuid(p, "id"), _uuid(p, "survivor_id")
+    fields = _member_fields(p.get("fields"))
+    if "card_barcode" in fields:
+        raise ApplyRefused(INVALID_PAYLOAD, "a merge does not move a card")
+    _check_skew(env, ctx)
+    for member_id in (loser_id, survivor_id):
+        _require(Member, member_id, "member")
+    try:
+        member_merge_record(
+            loser_id=loser_id,
+            survivor_id=survivor_id,
+            fields=fields,
+            stamp=(env.hlc, env.origin),
+            merged_at=_dt_or_none(p, "merged_at"),
+        )
+    except DomainError as exc:
+        raise ApplyRefused(INVALID_PAYLOAD, exc.detail) from exc
 
 
 # ---------------------------------------------------------------- head office's data
@@ -567,6 +599,7 @@ APPLIERS: dict[str, Callable[[Envelope, ApplyContext], None]] = {
     "stock.counted": _stock_counted,
     "member.created": _member_created,
     "member.updated": _member_updated,
+    "member.merged": _member_merged,
     "points.posted": _points_posted,
     "product.updated": _product_updated,
     "price.set": _price_set,

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.members.models import Member, PointsEntry
+from retail.members.services import member_absorb
 from retail.replication.appliers import ApplyContext, event_apply, member_fields_merge
 from retail.replication.errors import ApplyRefused
 from retail.replication.wire import Envelope, EnvelopeError, envelope_parse
@@ -69,7 +70,10 @@ _COLUMNS: dict[str, tuple] = {
     "product": (Product, ("id", "sku", "name", "unit", "tax_class_id", "active")),
     "barcode": (Barcode, ("code", "product_id")),
     "price": (Price, ("id", "product_id", "store_id", "amount", "effective_from")),
-    "member": (Member, ("id", "number", *Member.PROFILE_FIELDS, "field_clocks", "origin")),
+    "member": (
+        Member,
+        ("id", "number", *Member.PROFILE_FIELDS, "field_clocks", "origin", "merged_into_id", "merged_at"),
+    ),
     "points_entry": (
         PointsEntry,
         ("id", "member_id", "kind", "points", "sale_id", "reason", "origin", "created_at"),
@@ -77,7 +81,7 @@ _COLUMNS: dict[str, tuple] = {
     "stock_level": (StockLevel, ("store_id", "product_id", "on_hand")),
 }
 _DECIMALS = {"rate", "amount", "on_hand"}
-_TIMES = {"effective_from", "created_at"}
+_TIMES = {"effective_from", "created_at", "merged_at"}
 
 
 def snapshot_rows(*, store_id) -> Iterator[dict]:
@@ -119,6 +123,7 @@ class SnapshotLoader:
         self.buffer: list[dict] = []
         self.table: str | None = None
         self.counts: dict[str, int] = {}
+        self.merges: list[tuple] = []  # (loser, survivor, merged_at), applied once every member is in
         self.refused: list[tuple[Envelope, ApplyRefused]] = []
         self._cleared = False
 
@@ -133,9 +138,45 @@ class SnapshotLoader:
 
     def finish(self) -> dict[str, int]:
         self._flush()
-        balance = PointsEntry.objects.filter(member=OuterRef("pk")).values("member").annotate(s=Sum("points"))
-        Member.objects.update(points_balance=Coalesce(Subquery(balance.values("s")), Value(0)))
+        self._merges()
+        # A member's balance is the ledger of its merged set (itself and the members merged into it).
+        own = PointsEntry.objects.filter(member=OuterRef("pk")).values("member").annotate(s=Sum("points"))
+        absorbed = (
+            PointsEntry.objects.filter(member__merged_into=OuterRef("pk"))
+            .values("member__merged_into")
+            .annotate(s=Sum("points"))
+        )
+        Member.objects.filter(merged_into__isnull=True).update(
+            points_balance=Coalesce(Subquery(own.values("s")), Value(0))
+            + Coalesce(Subquery(absorbed.values("s")), Value(0))
+        )
+        Member.objects.filter(merged_into__isnull=False).update(points_balance=0)
         return self.counts
+
+    def _merges(self) -> None:
+        """Adopt head office's merges: a member the snapshot shows merged is merged here too (its
+        unpushed local writes folded into the survivor); a merge naming a member this node does not
+        hold is left out and counted."""
+        for loser_id, survivor_id, merged_at in self.merges:
+            rows = Member.objects.in_bulk([loser_id, survivor_id])
+            if len(rows) < 2:
+                self.counts["member_merges_skipped"] = self.counts.get("member_merges_skipped", 0) + 1
+                continue
+            loser, survivor = rows[loser_id], rows[survivor_id]
+            if loser.merged_into_id != survivor.pk:
+                member_absorb(loser=loser, survivor=survivor, merged_at=merged_at)
+        # A local merge the snapshot supersedes (a member merged into one that is merged itself now)
+        # follows to the survivor, so ``merged_into`` again names a member that is not merged.
+        for _ in range(10):
+            stale = list(
+                Member.objects.filter(merged_into__merged_into__isnull=False).values_list(
+                    "pk", "merged_into__merged_into"
+                )
+            )
+            if not stale:
+                break
+            for pk, survivor_id in stale:
+                Member.objects.filter(pk=pk).update(merged_into=survivor_id)
 
     def _clear_head_office_tables(self) -> None:
         # Prices, barcodes and rates are head office's: the snapshot's copy replaces ours.
@@ -172,6 +213,11 @@ class SnapshotLoader:
         _insert(model, columns, rows, upsert_on="code" if table == "tax_class" else "id")
 
     def _members(self, members: list[Member]) -> None:
+        for member in members:
+            member.id = uuid.UUID(str(member.id))  # rows carry strings; in_bulk keys are UUIDs
+            if member.merged_into_id is not None:
+                self.merges.append((member.id, uuid.UUID(str(member.merged_into_id)), member.merged_at))
+                member.merged_into_id, member.merged_at = None, None  # set by _merges, survivor loaded
         existing = Member.objects.in_bulk([m.id for m in members])
         fresh = [m for m in members if m.id not in existing]
         # A different local member already holding the number or card (a store that was seeded or

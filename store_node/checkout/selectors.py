@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Sum
+from django.db.models import Q, Subquery, Sum
 from django.utils import timezone
 
 from retail.catalog.models import Barcode, Price, Product, TaxRate
@@ -212,7 +212,13 @@ def points_redeemable(*, member: Member, sale: Sale | None = None) -> int:
     this store knows minus what it redeemed since its last sync". Points tendered on the open
     ``sale`` but not yet posted are subtracted as well. Never negative.
     """
-    balance = Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
+    # A merged member's card redeems its survivor's balance (the points it earns land there too).
+    survivor = Member.objects.filter(pk=member.pk).values("merged_into")
+    balance = (
+        Member.objects.filter(Q(pk=member.pk, merged_into__isnull=True) | Q(pk=Subquery(survivor[:1])))
+        .values_list("points_balance", flat=True)
+        .get()
+    )
     pending = 0
     if sale is not None:
         pending = (

@@ -3,7 +3,12 @@
 ``order.placed`` creates this store's copy once (re-applying changes nothing) and answers with this
 store's ``order.status_changed`` ``routed``, so head office learns the order has reached the store.
 That answer is this store's own fact (it now holds the order), so unlike other appliers this one
-appends an event, in the pull's transaction.
+appends an event, in the pull's transaction. A store that loads a snapshot gets the ``order.placed``
+of its open pickup orders as the snapshot's event rows and applies them here, as if pulled.
+
+A copy's status only moves forward here (``routed`` < ``picking`` < ``ready`` < ``collected``;
+``cancelled`` from head office closes an open copy): head office's status for an order the copy has
+already passed (a feed page overlapping a snapshot, an admin's late correction) changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,16 @@ from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.stores.models import Store
 from store_node.orders.models import PickupLine, PickupOrder, PickupStatus
 from store_node.orders.services import order_announce, order_status_record
+
+_RANK = {PickupStatus.ROUTED: 0, PickupStatus.PICKING: 1, PickupStatus.READY: 2, PickupStatus.COLLECTED: 3}
+_CLOSED = (PickupStatus.COLLECTED, PickupStatus.CANCELLED)
+
+
+def _moves_forward(current: str, status: str) -> bool:
+    """Whether this store's copy at ``current`` follows head office to ``status``."""
+    if current in _CLOSED or status not in PickupStatus.values:
+        return False
+    return status == PickupStatus.CANCELLED or _RANK[status] > _RANK[current]
 
 
 def _dec(raw) -> Decimal:
@@ -71,7 +86,7 @@ def order_placed_apply(env: Envelope, ctx) -> None:
 
 
 def order_status_changed_apply(env: Envelope, ctx) -> None:
-    """Head office moved one of our orders (a cancellation, an admin's correction): follow it."""
+    """Head office moved one of our orders (a cancellation, an admin's correction): follow it forward."""
     p = env.payload
     status = p["status"]
     if status not in PickupStatus.values:
@@ -79,6 +94,8 @@ def order_status_changed_apply(env: Envelope, ctx) -> None:
     order = PickupOrder.objects.filter(pk=p["id"]).first()
     if order is None:
         return  # an order that never reached us (placed before this store enrolled)
+    if not _moves_forward(order.status, status):
+        return  # a status this copy has passed, or a copy already closed
     at = parse_datetime(p["at"]) if isinstance(p.get("at"), str) else order.updated_at
     PickupOrder.objects.filter(pk=order.pk).update(status=status, updated_at=at)
     order.status = status

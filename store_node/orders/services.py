@@ -143,9 +143,11 @@ def order_collect(*, order_id, terminal, cashier) -> PickupOrder:
     """Hand a ready order over at the till.
 
     A prepaid order is collected at once. A not prepaid one is paid through the normal checkout:
-    the first collect opens a sale on the terminal with the order's lines (at today's till prices);
-    once that sale is completed, collecting again marks the order collected. A cancelled sale
-    releases the order so it can be collected again.
+    the first collect opens a sale on the terminal with the order's lines at the order's unit
+    prices (the price the customer was quoted online, not today's till price: each line that
+    differs is set with ``sale_line_price_agreed``, audited, no PIN); once that sale is completed,
+    collecting again marks the order collected. A cancelled sale releases the order so it can be
+    collected again.
     """
     with transaction.atomic():
         order = _order_for_update(order_id)
@@ -156,12 +158,21 @@ def order_collect(*, order_id, terminal, cashier) -> PickupOrder:
                 sale = sale_services.sale_open(terminal=terminal, cashier=cashier)
                 for line in order.lines.select_related("product"):
                     by_weight = line.product.unit == Unit.KG
-                    sale_services.sale_add_line(
+                    added = sale_services.sale_add_line(
                         sale_id=sale.id,
                         terminal=terminal,
                         cashier=cashier,
                         product_id=line.product_id,
                         **({"weight": line.quantity} if by_weight else {"quantity": int(line.quantity)}),
+                    )
+                    sale_services.sale_line_price_agreed(
+                        sale_id=sale.id,
+                        line_id=added.id,
+                        terminal=terminal,
+                        cashier=cashier,
+                        unit_price=line.unit_price,
+                        reason="price of the online order",
+                        reference=order.number,
                     )
                 PickupOrder.objects.filter(pk=order.pk).update(sale=sale)
                 order.sale = sale

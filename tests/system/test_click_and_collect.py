@@ -89,3 +89,33 @@ def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_a
     assert [h["status"] for h in shown["history"]] == ["placed", "routed", "picking", "ready"]
     assert [h["note"] for h in shown["history"]][2:] == ["by store S01: by c101"] * 2  # who picked it
     api.close()
+
+
+def test_an_order_routed_before_the_stores_first_sync_arrives_with_its_snapshot(chain):
+    cloud, stores = chain
+    s02 = stores["S02"]
+    key = cloud.shell(
+        "from cloud.api.services import api_key_create as c\nprint(c(name='Web shop', rate_limit_per_minute=1000)[1])"
+    )
+    sku = cloud.value(
+        "select p.sku from stock_stocklevel l join catalog_product p on p.id = l.product_id "
+        "join stores_store s on s.id = l.store_id where s.code = 'S02' and l.on_hand >= 1 and p.unit = 'each' "
+        "order by p.sku limit 1"
+    )
+    # given an order for pickup at S02, placed before S02 ever synced
+    with httpx.Client(base_url=f"{cloud.url}/api/v1", headers={"X-API-Key": key}, timeout=30) as api:
+        response = api.post(
+            "/orders",
+            json={"reference": "web-early", "fulfilment": "pickup", "store": "S02", "customer_name": "Grace",
+                  "lines": [{"sku": sku, "quantity": "1"}]},
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        number = response.json()["number"]
+
+        # when S02 syncs for the first time: it loads a snapshot whose cursor is past order.placed
+        _sync(s02)
+
+        # then the store holds the order to pick, and head office heard it is routed in that cycle
+        assert s02.query("select number, status from store_orders_pickuporder") == [(number, "routed")]
+        shown = api.get(f"/orders/{number}").json()
+        assert [h["status"] for h in shown["history"]] == ["placed", "routed"]

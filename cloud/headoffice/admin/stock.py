@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from cloud.headoffice.admin.scoping import StoreScopedMixin
+from cloud.headoffice.admin.stock_pivot import StockPivotAdminMixin
 from retail.stock.models import StockLevel, StockMovement
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
+class StockLevelAdmin(StockPivotAdminMixin, StoreScopedMixin, admin.ModelAdmin):
     list_display = ["product", "store", "on_hand", "updated_at"]
     list_filter = ["store"]
     search_fields = ["product__sku", "product__name"]

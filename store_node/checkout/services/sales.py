@@ -326,6 +326,45 @@ def sale_override_price(*, sale_id, line_id, terminal, cashier, unit_price, appr
     return line
 
 
+def sale_line_price_agreed(
+    *, sale_id, line_id, terminal, cashier, unit_price: Decimal, reason: str, reference: str = ""
+) -> SaleLine:
+    """Set a line's unit price to one agreed before the till, e.g. an online order's price.
+
+    No supervisor's PIN: the price is not the cashier's choice but the record's (``reference``, the
+    order's number), so callers pass it from that record, never from input. Audited as
+    ``price_agreed`` with the reason, the reference and both prices, in the same transaction.
+    """
+    price = to_money(unit_price)
+    if price < 0:
+        raise Invalid("A price cannot be negative", code="price_invalid")
+    with transaction.atomic():
+        sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
+        line, lines = _line(sale, line_id)
+        old = line.unit_price
+        if old == price:
+            return line
+        line.unit_price = price
+        line.save(update_fields=["unit_price"])
+        sale_reprice(sale=sale, lines=lines)
+        audit_record(
+            action="price_agreed",
+            actor=cashier,
+            store=terminal.store,
+            terminal=terminal,
+            subject=line.id,
+            details={
+                "sale_id": str(sale.id),
+                "sku": line.sku,
+                "from": f"{old}",
+                "to": f"{price}",
+                "reason": reason,
+                "reference": reference,
+            },
+        )
+    return line
+
+
 def sale_void_line(*, sale_id, line_id, terminal, cashier, approval: dict) -> SaleLine:
     """Void a line (it stays on the sale at zero) with a supervisor's PIN; audited."""
     approver = approval_check(

@@ -1,9 +1,12 @@
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from cloud.sync.models import MemberMergeProposal, Oversell, PointsOverdraw, QuarantinedEvent
 from retail.members.models import Member
 from retail.outbox import hlc
+from retail.outbox.models import Event
 from retail.sales.models import Sale
 from tests.cloud.sync.conftest import envelope, moved, push
 from tests.cloud.sync.test_pull import _member
@@ -209,3 +212,116 @@ def test_a_sale_naming_an_unknown_terminal_is_quarantined_whole(enrolled):
     answer = push(enrolled["clients"]["S01"], [envelope("S01", 1, "sale.completed", payload)]).json()
     assert answer["quarantined"][0]["reason"] == "missing_reference"
     assert Sale.objects.count() == 0
+
+
+def _duplicates(enrolled):
+    """Anna signed up at S01 and again at S02 while both were offline: two members and a proposal."""
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    push(
+        enrolled["clients"]["S01"],
+        [envelope("S01", 1, "member.created", _member(a, "S01-1", phone="+49301"))],
+    )
+    push(
+        enrolled["clients"]["S02"],
+        [envelope("S02", 1, "member.created", _member(b, "S02-1", phone="+49301"))],
+    )
+    return Member.objects.get(pk=a), Member.objects.get(pk=b), MemberMergeProposal.objects.get()
+
+
+def test_a_merge_decided_by_head_office_is_relayed_to_every_store(enrolled):
+    from cloud.sync.services import member_merge_proposal_accept
+    from tests.cloud.sync.conftest import pull
+
+    anna, dup, proposal = _duplicates(enrolled)
+    head_office = make_user("head_office")
+
+    member_merge_proposal_accept(proposal=proposal, survivor_id=anna.id, by=head_office)
+
+    proposal.refresh_from_db()
+    assert (proposal.outcome, proposal.survivor_id, proposal.resolved_by_id) == (
+        "merged",
+        anna.id,
+        head_office.id,
+    )
+    for code in ("S01", "S02"):
+        merges = [
+            e for e in pull(enrolled["clients"][code], 0).json()["events"] if e["type"] == "member.merged"
+        ]
+        assert [(m["payload"]["id"], m["payload"]["survivor_id"]) for m in merges] == [
+            (str(dup.id), str(anna.id))
+        ]
+
+
+def test_points_and_edits_a_store_made_offline_for_the_merged_member_land_on_the_survivor(enrolled):
+    from cloud.sync.services import member_merge_proposal_accept
+    from retail.members.services import points_entry_record
+
+    # given the merge at head office, anna holding 50 points
+    anna, dup, proposal = _duplicates(enrolled)
+    points_entry_record(member_id=anna.id, kind="earn", points=50, origin="cloud")
+    member_merge_proposal_accept(proposal=proposal, survivor_id=anna.id, by=None)
+    # when S02, offline meanwhile, pushes a redemption of 80 on the duplicate's card and a new e-mail
+    # entered after the merge (its clock a second later than head office's)
+    redeem = {"id": str(uuid.uuid4()), "member_id": str(dup.id), "kind": "redeem", "points": -80}
+    edit = {"id": str(dup.id), "fields": {"email": "anna@example.com"}}
+    later = hlc.pack(hlc.now_millis() + 1000)
+    push(
+        enrolled["clients"]["S02"],
+        [
+            envelope("S02", 2, "points.posted", redeem),
+            envelope("S02", 3, "member.updated", edit, stamp=later),
+        ],
+    )
+    # then the survivor's balance and profile take them, and its overdraw is recorded
+    anna.refresh_from_db()
+    assert (anna.points_balance, anna.email) == (-30, "anna@example.com")
+    overdraw = PointsOverdraw.objects.get()
+    assert (overdraw.member_id, overdraw.balance, overdraw.origin) == (anna.id, -30, "S02")
+
+
+def test_a_third_member_with_the_phone_is_proposed_against_the_survivor_only(enrolled):
+    from cloud.sync.services import member_merge_proposal_accept
+
+    anna, dup, proposal = _duplicates(enrolled)
+    member_merge_proposal_accept(proposal=proposal, survivor_id=anna.id, by=None)
+
+    third = str(uuid.uuid4())
+    push(
+        enrolled["clients"]["S01"],
+        [envelope("S01", 2, "member.created", _member(third, "S01-2", phone="+49301"))],
+    )
+
+    open_ = MemberMergeProposal.objects.filter(resolved_at__isnull=True)
+    assert list(open_.values_list("member_id", "duplicate__number")) == [(anna.id, "S01-2")]
+
+
+def test_accepting_moves_the_losers_other_proposals_to_the_survivor(enrolled):
+    from cloud.sync.services import member_merge_proposal_accept
+
+    anna, dup, proposal = _duplicates(enrolled)
+    third = make_member(phone="+49301")
+    other = MemberMergeProposal.objects.create(member=dup, duplicate=third, matched_on="phone")
+    again = MemberMergeProposal.objects.create(member=dup, duplicate=anna, matched_on="email")
+
+    member_merge_proposal_accept(proposal=proposal, survivor_id=anna.id, by=None)
+
+    other.refresh_from_db()
+    again.refresh_from_db()
+    assert (other.member_id, other.duplicate_id, other.resolved_at) == (anna.id, third.id, None)
+    assert (again.outcome, again.resolved_at is not None) == ("merged", True)
+
+
+def test_a_decided_proposal_or_a_third_survivor_is_refused_and_changes_nothing(enrolled):
+    from cloud.sync.services import member_merge_proposal_accept, member_merge_proposal_dismiss
+    from retail.api_errors import DomainError
+
+    anna, dup, proposal = _duplicates(enrolled)
+    with pytest.raises(DomainError) as third:
+        member_merge_proposal_accept(proposal=proposal, survivor_id=make_member().id, by=None)
+    member_merge_proposal_dismiss(proposal=proposal, by=None)
+    with pytest.raises(DomainError) as decided:
+        member_merge_proposal_accept(proposal=proposal, survivor_id=anna.id, by=None)
+
+    assert (third.value.code, decided.value.code) == ("survivor_invalid", "proposal_resolved")
+    assert not Member.objects.filter(merged_into__isnull=False).exists()
+    assert not Event.objects.filter(type="member.merged").exists()

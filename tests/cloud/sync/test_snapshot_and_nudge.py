@@ -86,3 +86,75 @@ async def _refuses():
     )
     connected, code = await socket.connect()
     assert (connected, code) == (False, 4401)
+
+
+def _orders(enrolled):
+    """At S01: an open pickup order, one moved on to picking, a cancelled one; one at S02; a delivery."""
+    from cloud.api.orders import OrderItem, order_place, order_status_set
+    from cloud.api.services import api_key_create
+    from retail.stock.services import stock_move
+
+    product = enrolled["product"]
+    for store in enrolled["stores"].values():
+        stock_move(store_id=store.id, product_id=product.id, kind="receipt", quantity=Decimal("20"))
+    key, _ = api_key_create(name="Web shop")
+    item = [OrderItem(sku=product.sku, quantity=Decimal("1"))]
+
+    def place(ref, **kw):
+        return order_place(api_key=key, reference=ref, items=item, **kw)[0]
+
+    placed = place("o-1", fulfilment="pickup", store_code="S01", customer_name="Ada")
+    picking = place("o-2", fulfilment="pickup", store_code="S01")
+    order_status_set(order=picking, status="picking")
+    cancelled = place("o-3", fulfilment="pickup", store_code="S01")
+    order_status_set(order=cancelled, status="cancelled")
+    place("o-4", fulfilment="pickup", store_code="S02")
+    place("o-5", fulfilment="delivery", address="Street 1", postcode="10115", city="Berlin")
+    return placed, picking
+
+
+def test_the_snapshot_sends_the_order_placed_of_the_stores_open_pickup_orders_again(enrolled):
+    from retail.outbox.models import Event
+
+    # given orders for pickup at S01 (open, moved on, cancelled), one at S02 and a delivery
+    placed, picking = _orders(enrolled)
+
+    # when S01 takes its snapshot
+    lines = _snapshot(enrolled["clients"]["S01"])
+
+    # then its event rows hold the original order.placed of S01's two open orders, nothing else
+    events = [
+        line["event"] for line in lines if line["t"] == "event" and line["event"]["type"] == "order.placed"
+    ]
+    originals = Event.objects.filter(type="order.placed", payload__number__in=[placed.number, picking.number])
+    assert [(e["id"], e["origin"], e["seq"], e["payload"]["number"]) for e in events] == [
+        (str(e.id), "cloud", e.seq, e.payload["number"]) for e in originals.order_by("seq")
+    ]
+    assert events[0]["payload"]["customer_name"] == "Ada"
+    assert events[0]["payload"]["store_id"] == str(enrolled["stores"]["S01"].id)
+    assert lines[-1] == {"t": "end", "rows": len(lines) - 2}
+
+
+def test_the_open_orders_for_a_snapshot_are_one_query_however_many(enrolled, django_assert_num_queries):
+    from cloud.api.orders import orders_open_envelopes
+
+    _orders(enrolled)
+    _orders_more = [_orders_extra(enrolled, n) for n in range(4)]
+
+    with django_assert_num_queries(1):
+        envs = list(orders_open_envelopes(enrolled["stores"]["S01"].id))
+
+    assert len(envs) == 2 + len(_orders_more) and {e.type for e in envs} == {"order.placed"}
+
+
+def _orders_extra(enrolled, n):
+    from cloud.api.models import ApiKey
+    from cloud.api.orders import OrderItem, order_place
+
+    return order_place(
+        api_key=ApiKey.objects.get(),
+        reference=f"x-{n}",
+        fulfilment="pickup",
+        store_code="S01",
+        items=[OrderItem(sku=enrolled["product"].sku, quantity=Decimal("1"))],
+    )[0]

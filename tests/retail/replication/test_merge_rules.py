@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from retail.catalog.models import Price
-from retail.members.models import Member
+from retail.members.models import Member, PointsEntry
 from retail.replication.appliers import ApplyContext, event_apply
 from retail.replication.wire import Envelope
 from retail.stock.models import StockLevel, StockMovement
@@ -219,3 +219,181 @@ def test_a_member_created_at_two_nodes_keeps_the_newer_fields_and_one_row(store)
     event_apply(env=newer, ctx=_trusting())
     event_apply(env=older, ctx=_trusting())
     assert list(Member.objects.filter(pk=member_id).values_list("first_name", flat=True)) == ["B"]
+
+
+# ---------------------------------------------------------------- merges of duplicate members
+
+_EMPTY_PROFILE = {
+    "card_barcode": None,
+    "first_name": "",
+    "last_name": "",
+    "phone": "",
+    "email": "",
+    "consent_marketing": False,
+    "consent_email": False,
+    "consent_sms": False,
+}
+_MERGED_FIELDS = [f for f in Member.PROFILE_FIELDS if f != "card_barcode"]
+
+field_values = st.one_of(
+    st.tuples(
+        st.sampled_from(["first_name", "last_name", "email"]),
+        st.text(alphabet="abcxyz", min_size=1, max_size=4),
+    ),
+    st.tuples(st.sampled_from(["consent_marketing", "consent_sms"]), st.booleans()),
+)
+
+
+def _member_created_env(member_id, number, origin, tick, **fields):
+    payload = {"id": str(member_id), "number": number, "fields": {**_EMPTY_PROFILE, **fields}}
+    return _env(origin, "member.created", payload, _BASE + tick)
+
+
+def _merge_env(loser_id, survivor_id, fields, tick):
+    payload = {
+        "id": str(loser_id),
+        "number": "",
+        "survivor_id": str(survivor_id),
+        "survivor_number": "",
+        "fields": fields,
+        "merged_at": "2026-03-01T10:00:00Z",
+        "by": "hedda",
+    }
+    return _env("cloud", "member.merged", payload, _BASE + tick)
+
+
+def _lww(writes) -> dict:
+    """Per field, the value of the greatest (hlc, origin) stamp among ``writes`` of (field, value, stamp)."""
+    best: dict = {}
+    for field, value, stamp in writes:
+        if field not in best or stamp > best[field][0]:
+            best[field] = (stamp, value)
+    return {field: value for field, (_stamp, value) in best.items()}
+
+
+def _profile_writes(env) -> list[tuple]:
+    return [(f, v, (env.hlc, env.origin)) for f, v in env.payload["fields"].items()]
+
+
+@given(
+    writes=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]), field_values, st.integers(1, 60), st.sampled_from(_ORIGINS[1:])
+        ),
+        max_size=10,
+        unique_by=lambda w: (w[2], w[3]),
+    ),
+    points=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(-300, 300)), max_size=10),
+    merge_tick=st.integers(1, 60),
+    merge_fields=st.fixed_dictionaries(
+        {"first_name": st.sampled_from(["Ann", "Anna"]), "consent_marketing": st.booleans()}
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_merge_with_points_and_edits_of_both_members_converges_in_any_order(
+    store, writes, points, merge_tick, merge_fields, order
+):
+    # given two members created at two stores (creation precedes everything else in every feed)
+    ids = {"a": uuid.uuid4(), "b": uuid.uuid4()}
+    created = {
+        "a": _member_created_env(ids["a"], f"A-{ids['a'].hex[:8]}", "S01", 0, first_name="Anna", card_barcode=f"CA{ids['a'].hex[:8]}"),
+        "b": _member_created_env(ids["b"], f"B-{ids['b'].hex[:8]}", "S02", 0, first_name="Ana", card_barcode=f"CB{ids['b'].hex[:8]}"),
+    }  # fmt: skip
+    for env in created.values():
+        event_apply(env=env, ctx=_trusting())
+    # and head office's merge of b into a, edits and points addressed to either, before or after it
+    merge = _merge_env(
+        ids["b"], ids["a"], {**_EMPTY_PROFILE, **merge_fields, "card_barcode": None}, merge_tick
+    )
+    merge.payload["fields"].pop("card_barcode")
+    edits = [
+        _env(origin, "member.updated", {"id": str(ids[who]), "fields": {field: value}}, _BASE + tick)
+        for who, (field, value), tick, origin in writes
+    ]
+    posted = [
+        _env(
+            order.choice(_ORIGINS[1:]),
+            "points.posted",
+            {"id": str(uuid.uuid4()), "member_id": str(ids[who]), "kind": "adjust", "points": amount},
+        )
+        for who, amount in points
+    ]
+    events = [merge, *edits, *posted]
+
+    # when they arrive in any order, some twice (a snapshot overlapping the feed)
+    replay = events + events[: len(events) // 2]
+    order.shuffle(replay)
+    for env in replay:
+        event_apply(env=env, ctx=_trusting())
+
+    # then b points at a, a holds both ledgers' sum and b none, and no entry moved
+    a, b = Member.objects.get(pk=ids["a"]), Member.objects.get(pk=ids["b"])
+    assert b.merged_into_id == a.id and a.merged_into_id is None
+    assert (a.points_balance, b.points_balance) == (sum(amount for _w, amount in points), 0)
+    entries = PointsEntry.objects.filter(member_id__in=ids.values())
+    assert sorted(map(str, entries.values_list("member_id", flat=True))) == sorted(
+        e.payload["member_id"] for e in posted
+    )
+    # and a's profile is the last writer per field over both members' writes and the merge
+    to_a = [env for env in edits if env.payload["id"] == str(ids["a"])]
+    to_b = [env for env in edits if env.payload["id"] == str(ids["b"])]
+    survivor = _lww(w for env in [*created.values(), *edits, merge] for w in _profile_writes(env))
+    assert {f: getattr(a, f) for f in _MERGED_FIELDS} == {f: survivor[f] for f in _MERGED_FIELDS}
+    # while b's own row keeps what was written to b, and each keeps its own card
+    loser = _lww(w for env in [created["b"], *to_b] for w in _profile_writes(env))
+    assert {f: getattr(b, f) for f in Member.PROFILE_FIELDS} == loser
+    assert (a.card_barcode, b.card_barcode) == (
+        _lww(w for env in [created["a"], *to_a] for w in _profile_writes(env))["card_barcode"],
+        loser["card_barcode"],
+    )
+
+
+@given(
+    writes=st.lists(
+        st.tuples(st.sampled_from("abc"), field_values, st.integers(1, 60), st.sampled_from(_ORIGINS[1:])),
+        max_size=10,
+        unique_by=lambda w: (w[2], w[3]),
+    ),
+    points=st.lists(st.tuples(st.sampled_from("abc"), st.integers(-300, 300)), max_size=8),
+    ticks=st.tuples(st.integers(1, 30), st.integers(31, 60)),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_merge_into_a_member_merged_later_converges_on_the_last_survivor(
+    store, writes, points, ticks, order
+):
+    # given three members; head office merged c into b, then b into a
+    ids = {who: uuid.uuid4() for who in "abc"}
+    for who in "abc":
+        event_apply(
+            env=_member_created_env(ids[who], f"{who}-{ids[who].hex[:8]}", "S01", 0, first_name=who),
+            ctx=_trusting(),
+        )
+    merges = [
+        _merge_env(ids["c"], ids["b"], {"last_name": "Cb"}, ticks[0]),
+        _merge_env(ids["b"], ids["a"], {"last_name": "Ba"}, ticks[1]),
+    ]
+    edits = [
+        _env(origin, "member.updated", {"id": str(ids[who]), "fields": {field: value}}, _BASE + tick)
+        for who, (field, value), tick, origin in writes
+    ]
+    posted = [
+        _env("S02", "points.posted", {"id": str(uuid.uuid4()), "member_id": str(ids[who]), "kind": "adjust", "points": n})
+        for who, n in points
+    ]  # fmt: skip
+
+    # when everything arrives in any order, the merges included
+    replay = [*merges, *edits, *posted, *merges[:1]]
+    order.shuffle(replay)
+    for env in replay:
+        event_apply(env=env, ctx=_trusting())
+
+    # then b and c point at a, which holds every point and the last write of each field of all three
+    rows = Member.objects.in_bulk(list(ids.values()))
+    a, b, c = (rows[ids[who]] for who in "abc")
+    assert (b.merged_into_id, c.merged_into_id, a.merged_into_id) == (a.id, a.id, None)
+    assert (a.points_balance, b.points_balance, c.points_balance) == (sum(n for _w, n in points), 0, 0)
+    everything = [("first_name", who, (_BASE, "S01")) for who in "abc"] + [
+        w for env in [*edits, *merges] for w in _profile_writes(env)
+    ]
+    expected = _lww(everything)
+    assert {f: getattr(a, f) for f in expected} == expected

@@ -43,3 +43,48 @@ def test_points_for(paid, points):
     from decimal import Decimal
 
     assert points_for(Decimal(paid)) == points
+
+
+def _merged_by_head_office(loser, survivor, stamp=1):
+    """Head office's member.merged of ``loser`` into ``survivor``, as the store pulls it."""
+    import uuid
+
+    from retail.replication.appliers import ApplyContext, event_apply
+    from retail.replication.wire import Envelope
+
+    payload = {
+        "id": str(loser.id),
+        "number": loser.number,
+        "survivor_id": str(survivor.id),
+        "survivor_number": survivor.number,
+        "fields": {"first_name": survivor.first_name},
+        "merged_at": "2026-03-01T10:00:00Z",
+        "by": "hedda",
+    }
+    event_apply(
+        env=Envelope(uuid.uuid4(), "cloud", 1, stamp, "member.merged", 1, payload, 1),
+        ctx=ApplyContext(max_skew_ms=1 << 62),
+    )
+
+
+def test_after_a_merge_the_losers_card_finds_the_survivor_and_redeems_both_balances(till, member):
+    from retail.members.services import points_post
+    from store_node.checkout.selectors import points_redeemable
+    from tests.factories import make_member
+
+    # given a duplicate card that earned points at this till while the store was offline
+    duplicate = make_member(card_barcode="MBR200002", phone="+4915100000001", first_name="Anna")
+    points_post(member_id=member.id, kind="earn", points=300)
+    points_post(member_id=duplicate.id, kind="earn", points=200)
+
+    # when head office's merge of the duplicate into the member arrives
+    _merged_by_head_office(duplicate, member)
+
+    # then scanning the duplicate's card attaches the survivor, with both balances to redeem
+    sale = sale_open(terminal=till.terminal, cashier=till.cashier)
+    attached = sale_attach_member(sale_id=sale.id, terminal=till.terminal, query="MBR200002").member
+    assert attached == member
+    assert points_redeemable(member=attached) == 500
+    # and a sale that still holds the duplicate's card redeems the same balance
+    duplicate.refresh_from_db()
+    assert (duplicate.merged_into_id, points_redeemable(member=duplicate)) == (member.id, 500)

@@ -165,6 +165,59 @@ def test_each_status_change_wakes_the_sync_worker_after_commit(
     assert running.wake.is_set()
 
 
+def test_a_not_prepaid_order_is_paid_at_the_orders_prices_after_the_till_price_changed(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from retail.audit.models import AuditEntry
+    from retail.catalog.models import Price
+
+    # given an order quoted online at tea 2.50 and honey 4.00 (9.00), ready at the store
+    order = _ready(shop, prepaid=False)
+    shift_open(terminal=shop.terminal, cashier=shop.cashier, opening_float=Decimal("50.00"))
+    # and head office raised tea to 3.10 and lowered honey to 3.60 since
+    since = timezone.now() - timedelta(seconds=1)
+    Price.objects.create(product=shop.tea, amount=Decimal("3.10"), effective_from=since)
+    Price.objects.create(product=shop.honey, amount=Decimal("3.60"), effective_from=since)
+
+    # when the cashier collects it
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then the sale's lines carry the order's prices and its total is the order's
+    sale = Sale.objects.get()
+    assert list(sale.lines.order_by("position").values_list("sku", "unit_price", "line_total")) == [
+        ("T1", Decimal("2.50"), Decimal("5.00")),
+        ("H1", Decimal("4.00"), Decimal("4.00")),
+    ]
+    assert sale.total == order.total == Decimal("9.00")
+    # and each changed price is audited with the order as reason, without a supervisor
+    audits = AuditEntry.objects.filter(action="price_agreed").order_by("details__sku")
+    assert [
+        (a.details["sku"], a.details["from"], a.details["to"], a.details["reference"]) for a in audits
+    ] == [
+        ("H1", "3.60", "4.00", order.number),
+        ("T1", "3.10", "2.50", order.number),
+    ]
+    assert {(a.actor_id, a.approver_id, a.details["reason"]) for a in audits} == {
+        (shop.cashier.id, None, "price of the online order")
+    }
+
+    # and the customer pays 9.00 and takes the order
+    sale_complete(
+        sale_id=sale.id,
+        terminal=shop.terminal,
+        cashier=shop.cashier,
+        tenders=[{"kind": "cash", "amount": "9.00"}],
+    )
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+    sale.refresh_from_db()
+    order.refresh_from_db()
+    assert (sale.status, sale.total, order.status) == ("completed", Decimal("9.00"), "collected")
+    completed = Event.objects.get(type="sale.completed").payload
+    assert [line["unit_price"] for line in completed["lines"]] == ["2.50", "4.00"]
+
+
 def test_the_handheld_picker_is_named_in_the_status_changes(shop):
     order = _arrived(shop)
 

@@ -186,6 +186,84 @@ def test_a_snapshot_member_whose_card_a_local_member_holds_arrives_without_the_c
     assert Member.objects.get(number="LOCAL-1").card_barcode == "CARD-1"
 
 
+def _snapshot_member(member, **changes):
+    row = {
+        "t": "member",
+        "id": str(member.id),
+        "number": member.number,
+        "card_barcode": member.card_barcode,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "phone": member.phone,
+        "email": member.email,
+        "consent_marketing": member.consent_marketing,
+        "consent_email": member.consent_email,
+        "consent_sms": member.consent_sms,
+        "field_clocks": member.field_clocks,
+        "origin": member.origin,
+        "merged_into_id": None,
+        "merged_at": None,
+    }
+    return {**row, **changes}
+
+
+def test_a_snapshot_member_held_here_takes_the_newer_fields_and_keeps_a_newer_local_edit(store, cloud):
+    from retail.members.models import Member
+    from tests.factories import make_member
+
+    # given a member here whose first name was edited locally at t=9 (not pushed) and last name at t=1
+    local = make_member(
+        number="N1",
+        first_name="Local",
+        last_name="Old",
+        field_clocks={"first_name": [9, "S01"], "last_name": [1, "S01"]},
+    )
+    # when the snapshot has head office's older first name and newer last name
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 3, "store": "S01"},
+        _snapshot_member(local, first_name="Cloud", last_name="New", field_clocks={"first_name": [5, "cloud"], "last_name": [5, "cloud"]}),
+        {"t": "end", "rows": 1},
+    ]  # fmt: skip
+    assert sync_once(transport=cloud.transport()).error == ""
+    # then each field is the newer of the two
+    assert Member.objects.values_list("first_name", "last_name").get() == ("Local", "New")
+
+
+def test_a_snapshot_shows_a_merge_this_store_missed_and_the_store_merges_too(store, cloud):
+    from retail.members.models import Member
+    from retail.members.services import member_update, points_post
+    from tests.factories import make_member
+
+    # given two members here, points on both and an unpushed local edit of the duplicate's e-mail
+    anna = make_member(number="S01-1", first_name="Anna", field_clocks={"first_name": [1, "S01"]})
+    dup = make_member(number="S02-1", first_name="Anna")
+    points_post(member_id=anna.id, kind="earn", points=70)
+    points_post(member_id=dup.id, kind="earn", points=30)
+    member_update(member=dup, email="anna@example.com")
+    dup.refresh_from_db()
+    entries = [
+        {"t": "points_entry", "id": str(e.id), "member_id": str(e.member_id), "kind": e.kind, "points": e.points,
+         "sale_id": None, "reason": "", "origin": "S01", "created_at": e.created_at.isoformat()}
+        for e in anna.points_entries.all() | dup.points_entries.all()
+    ]  # fmt: skip
+    # when the store loads head office's snapshot, taken after it merged the duplicate into anna
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 8, "store": "S01"},
+        _snapshot_member(dup, email="", field_clocks={}, merged_into_id=str(anna.id), merged_at="2026-03-01T10:00:00Z"),
+        _snapshot_member(anna),
+        *entries,
+        {"t": "end", "rows": 2 + len(entries)},
+    ]  # fmt: skip
+    assert sync_once(transport=cloud.transport()).error == ""
+
+    # then the duplicate points at anna, who holds both ledgers and the e-mail written here
+    anna.refresh_from_db()
+    dup.refresh_from_db()
+    assert (dup.merged_into_id, dup.points_balance, anna.points_balance) == (anna.id, 0, 100)
+    assert (anna.email, dup.email) == ("anna@example.com", "anna@example.com")
+    assert Member.objects.count() == 2
+
+
 def test_a_clock_a_day_ahead_of_head_offices_is_shown_to_staff(store, cloud):
     # given head office's answers say its clock is a day behind this store's
     cloud.clock_behind_s = 86400
