@@ -29,7 +29,7 @@ from retail.sales.models import Sale, SaleKind, SaleLine, SaleStatus, SaleTaxLin
 from retail.sales.services import receipt_number_next, sale_completed_payload
 from retail.staff.models import Role
 from retail.stock.models import MovementKind
-from retail.stock.services import stock_move
+from retail.stock.services import Move, stock_move_many
 from store_node.checkout.selectors import returned_quantities, sale_by_receipt
 from store_node.checkout.services.members import points_for, points_value
 from store_node.checkout.services.receipts import receipt_payload
@@ -288,23 +288,20 @@ def sale_return(
         event_append(
             type="sale.completed", payload=sale_completed_payload(ret, line_rows, [], tax_lines, tender_rows)
         )
+        moves = []
         for row in line_rows:
-            stock_move(
-                store_id=ret.store_id,
-                product_id=row.product_id,
-                kind=MovementKind.RETURN,
-                quantity=-row.quantity,
-                reference=ret.receipt_number,
-            )
+            moves.append(Move(row.product_id, MovementKind.RETURN, -row.quantity, ret.receipt_number))
             if not row.restock:
-                stock_move(
-                    store_id=ret.store_id,
-                    product_id=row.product_id,
-                    kind=MovementKind.WRITE_OFF,
-                    quantity=row.quantity,
-                    reference=ret.receipt_number,
-                    note="returned, written off",
+                moves.append(
+                    Move(
+                        row.product_id,
+                        MovementKind.WRITE_OFF,
+                        row.quantity,
+                        ret.receipt_number,
+                        "returned, written off",
+                    )
                 )
+        stock_move_many(store_id=ret.store_id, moves=moves)
         if points_back:
             points_post(
                 member_id=member.id,

@@ -84,3 +84,32 @@ def test_completing_a_sale_costs_the_same_queries_for_one_line_or_five(
     assert response.status_code == 200, response.content
     assert StockLevel.objects.count() == 1 + products
     assert Event.objects.count() - events_before == 1 + products
+
+
+@pytest.mark.parametrize("products", [1, 3])
+def test_a_returns_stock_movements_cost_the_same_queries_for_one_line_or_three(
+    till, goods, products, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from store_node.checkout.services.returns import sale_return
+    from store_node.checkout.services.tenders import sale_complete
+    from tests.factories import ean13, make_product
+
+    extra = [make_product("1.00", barcode=ean13(f"4100000000{n:02d}")) for n in range(products - 1)]
+    sale = ring(till, MILK, *[p.barcodes.get().code for p in extra])
+    sold = sale_complete(
+        sale_id=sale.id,
+        terminal=till.terminal,
+        cashier=till.cashier,
+        tenders=[{"kind": "cash", "tendered": "50.00"}],
+    )
+    lines = [{"line_id": line.id, "quantity": 1, "restock": False} for line in sold.lines.all()]
+    with CaptureQueriesContext(connection) as queries:
+        sale_return(terminal=till.terminal, cashier=till.cashier, receipt=sold.receipt_number, lines=lines)
+    # restocked and written off, per line, in one set of statements: no query per line
+    stock = [q for q in queries.captured_queries if "stock_stock" in q["sql"]]
+    # the movements inserted, the levels read (the sale made them) and updated
+    assert len(stock) == 3
+    assert sold.lines.count() == products
