@@ -3,9 +3,12 @@ catalog, prices and stock at a store, each level with its opening movement, and 
 the same snapshot changes nothing."""
 
 import json
+from datetime import UTC, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from retail.catalog.models import Barcode, Price, Product, TaxRate
 from retail.replication.snapshot import SnapshotLoader, snapshot_rows
@@ -92,3 +95,27 @@ def test_loading_the_same_snapshot_again_changes_nothing_and_keeps_the_stores_ow
         k: v for k, v in held.items() if k != "products"
     }
     assert StockMovement.objects.count() == movements
+
+
+@given(
+    moment=st.datetimes(
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))])
+    ),
+    amount=st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False),
+    key=st.uuids(),
+)
+def test_the_fast_conversions_write_what_django_would(moment, amount, key):
+    # each fast path must store exactly what the field itself would (SQLite compares times as text)
+    from django.db import connections
+
+    from retail.replication.snapshot import _converter
+
+    db = connections["default"]
+    cases = [
+        (Price._meta.get_field("effective_from"), "effective_from", moment.isoformat(), moment),
+        (Price._meta.get_field("amount"), "amount", str(amount), amount),
+        (Price._meta.get_field("product"), "product_id", str(key), key),
+        (Price._meta.get_field("id"), "id", str(key), key),
+    ]
+    for field, column, wire, value in cases:
+        assert _converter(field, column, db)(wire) == field.get_db_prep_save(value, db), column
