@@ -55,9 +55,9 @@ from retail.replication.wire import (
     PROTOCOL_VERSION,
     Envelope,
     EnvelopeError,
-    dumps,
     envelope_of_event,
     envelope_parse,
+    snapshot_line,
 )
 from retail.stock.models import StockLevel
 from retail.stock.services import stock_on_hand
@@ -471,11 +471,11 @@ def snapshot_build(*, store: Store, attempts: int = 5):
             rows = 0
             with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5) as gz:
                 header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
-                gz.write(dumps({**header, "cursor": state.last_seq, "store": store.code}) + b"\n")
+                gz.write(snapshot_line({**header, "cursor": state.last_seq, "store": store.code}))
                 for row in snapshot_rows(store_id=store.id):
-                    gz.write(dumps(row) + b"\n")
+                    gz.write(snapshot_line(row))
                     rows += 1
-                gz.write(dumps({"t": "end", "rows": rows}) + b"\n")
+                gz.write(snapshot_line({"t": "end", "rows": rows}))
         out.seek(0)
         return out, state.last_seq, rows
     raise DomainError("head office is too busy to take a consistent snapshot; retry", code="snapshot_busy")

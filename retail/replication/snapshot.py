@@ -11,6 +11,7 @@ if pulled, so they need no table of their own in the shared domain.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -131,6 +132,7 @@ class SnapshotLoader:
         self.counts: dict[str, int] = {}
         self.merges: list[tuple] = []  # (loser, survivor, merged_at), applied once every member is in
         self.refused: list[tuple[Envelope, ApplyRefused]] = []
+        self._levels_held: set[tuple[str, str]] | None = None
         self._cleared = False
 
     def add(self, row: dict) -> None:
@@ -276,20 +278,19 @@ class SnapshotLoader:
         # Keys compared as 32 lowercase hex digits: no UUID object per row (the hot path of a
         # catalog load is some 300,000 levels).
         levels = [(_hex(row["store_id"]), _hex(row["product_id"]), row["on_hand"]) for row in rows]
-        have = {
-            (s.hex, p.hex)
-            for s, p in StockLevel.objects.filter(product_id__in={p for _, p, _ in levels}).values_list(
-                "store_id", "product_id"
-            )
-        }
-        fresh = [lv for lv in levels if (lv[0], lv[1]) not in have]
+        if self._levels_held is None:  # once per load: what this node held before it began
+            with connection.cursor() as c:
+                c.execute(f"SELECT store_id, product_id FROM {StockLevel._meta.db_table}")
+                self._levels_held = {(_hex(s), _hex(p)) for s, p in c.fetchall()}
+        fresh = [lv for lv in levels if (lv[0], lv[1]) not in self._levels_held]
+        self._levels_held.update((s, p) for s, p, _ in fresh)
         now = _now()
         _insert(
             StockMovement,
             ("id", "store_id", "product_id", "kind", "quantity", "reference", "note", "origin", "created_at"),
             [
                 {
-                    "id": uuid.uuid5(_NS, f"{_dashed(store)}:{_dashed(product)}:{self.cursor}"),
+                    "id": _uuid5_hex(f"{_dashed(store)}:{_dashed(product)}:{self.cursor}"),
                     "store_id": store,
                     "product_id": product,
                     "kind": MovementKind.COUNT,
@@ -317,6 +318,14 @@ def _hex(raw) -> str:
             int(digits, 16)
             return digits
     return (raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))).hex
+
+
+def _uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(_NS, name).hex`` without the two UUID objects (a level of the catalog each)."""
+    digest = bytearray(hashlib.sha1(_NS.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
 
 
 def _dashed(digits: str) -> str:

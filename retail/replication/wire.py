@@ -11,7 +11,10 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from retail.outbox.encoding import PayloadEncoder
 
@@ -105,6 +108,23 @@ def envelope_parse(raw: Any) -> Envelope:
 
 def dumps(data: Any) -> bytes:
     return json.dumps(data, cls=PayloadEncoder, separators=(",", ":")).encode()
+
+
+def _snapshot_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a snapshot")
+
+
+def snapshot_line(row: dict) -> bytes:
+    """One snapshot row as a line of JSON, by orjson: a catalog is some 600,000 rows, and the
+    standard encoder with a Python ``default`` for every UUID and Decimal took most of the build.
+    UUIDs as their dashed strings, Decimals as strings, times in ISO 8601 with ``Z`` (as ``dumps``)."""
+    return orjson.dumps(row, default=_snapshot_default, option=orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE)
+
+
+def snapshot_row(line: bytes) -> dict:
+    return orjson.loads(line)
 
 
 def gzip_dumps(data: Any) -> bytes:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
 import httpx
 
-from retail.replication.wire import PROTOCOL_VERSION, gzip_dumps
+from retail.replication.wire import PROTOCOL_VERSION, gzip_dumps, snapshot_row
 
 
 class SyncHttpError(RuntimeError):
@@ -95,6 +94,6 @@ class SyncClient:
             if response.status_code >= 400:
                 response.read()
                 self._json(response)
-            lines = (json.loads(line) for line in response.iter_lines() if line)
+            lines = (snapshot_row(line) for line in response.iter_lines() if line)
             header = next(lines)
             yield header, lines

@@ -119,3 +119,12 @@ def test_the_fast_conversions_write_what_django_would(moment, amount, key):
     ]
     for field, column, wire, value in cases:
         assert _converter(field, column, db)(wire) == field.get_db_prep_save(value, db), column
+
+
+@given(name=st.text())
+def test_opening_movement_ids_are_the_uuid5_they_always_were(name):
+    import uuid
+
+    from retail.replication.snapshot import _NS, _uuid5_hex
+
+    assert _uuid5_hex(name) == uuid.uuid5(_NS, name).hex
