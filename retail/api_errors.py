@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -48,7 +49,34 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+# What a database says when another transaction holds what this one needs for longer than it waits:
+# SQLite's busy timeout ran out, or PostgreSQL's lock timeout, a deadlock or a serialization failure.
+_BUSY_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "deadlock detected",
+    "could not serialize",
+)
+RETRY_AFTER_BUSY_S = 2
+
+
+def database_busy(exc: BaseException) -> bool:
+    """True for an ``OperationalError`` that only says "try again": nothing was written (the
+    transaction rolled back), and the same request can succeed a moment later."""
+    return isinstance(exc, OperationalError) and any(m in str(exc).lower() for m in _BUSY_MESSAGES)
+
+
 def exception_handler(exc, context):
+    if database_busy(exc):
+        return Response(
+            {
+                "detail": "The database is busy with other writes; nothing was changed. Retry shortly.",
+                "code": "busy",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_BUSY_S)},
+        )
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -53,17 +53,27 @@ class SyncClient:
     def __exit__(self, *exc):
         self.close()
 
+    # A 503 (the cloud's database was busy, or a worker is restarting behind the proxy) changed
+    # nothing: the same request is sent again after the ``Retry-After`` the cloud named, a few times.
+    BUSY_RETRIES = 4
+    BUSY_WAIT_CAP_S = 10.0
+
     def _post(self, path: str, body: dict) -> dict:
-        response = self.http.post(
-            path,
-            content=gzip_dumps({"protocol": PROTOCOL_VERSION, **body}),
-            headers={
-                "Content-Type": "application/json",
-                "Content-Encoding": "gzip",
-                "Accept-Encoding": "gzip",
-            },
-        )
+        content = gzip_dumps({"protocol": PROTOCOL_VERSION, **body})
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip", "Accept-Encoding": "gzip"}
+        for attempt in range(self.BUSY_RETRIES + 1):
+            response = self.http.post(path, content=content, headers=headers)
+            if response.status_code != 503 or attempt == self.BUSY_RETRIES:
+                break
+            time.sleep(self._retry_after(response))
         return self._json(response)
+
+    def _retry_after(self, response: httpx.Response) -> float:
+        try:
+            wait = float(response.headers.get("retry-after", "1"))
+        except ValueError:
+            wait = 1.0
+        return min(max(wait, 0.1), self.BUSY_WAIT_CAP_S)
 
     def _json(self, response: httpx.Response) -> dict:
         self._observe_clock(response)

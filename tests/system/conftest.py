@@ -1,6 +1,30 @@
+import time
+
 import pytest
 
 from tests.system.nodes import make_node, migrated_template
+
+_started = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_started] = time.time()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed system test shows what its servers wrote to stderr (a 500's traceback, say)."""
+    report = yield
+    workdir = item.funcargs.get("workdir") if hasattr(item, "funcargs") else None
+    if report.failed and workdir is not None:
+        since = item.stash.get(_started, 0.0)
+        for log in sorted(workdir.glob("*.daphne.log")):
+            if log.stat().st_mtime >= since:
+                tail = log.read_text(errors="replace")[-6000:]
+                if tail.strip():
+                    report.sections.append((f"server log {log.name} (tail)", tail))
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ class Node:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen] = []
+        self.server_log = workdir / f"{code}.daphne.log"  # tracebacks of the served process land here
         self.env = {
             k: v
             for k, v in os.environ.items()
@@ -81,13 +82,14 @@ class Node:
 
     def serve(self) -> None:
         app = "cloud.asgi:application" if self.role == "cloud" else "store_node.asgi:application"
-        process = subprocess.Popen(
-            [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with self.server_log.open("a") as log:
+            process = subprocess.Popen(
+                [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         self.processes.append(process)
         wait_http(f"{self.url}/api/health")
 

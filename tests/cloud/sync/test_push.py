@@ -1,4 +1,6 @@
+import contextlib
 import gzip
+import sqlite3
 import uuid
 from decimal import Decimal
 
@@ -230,3 +232,49 @@ def test_a_bad_gzip_body_is_a_400_that_names_the_problem(enrolled, body, detail)
 
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error" and detail in response.json()["detail"]
+
+
+@contextlib.contextmanager
+def _database_held_by_another_writer(store):
+    """Another connection holds what a push must write, and this one waits only a moment for it:
+    SQLite's write lock (busy timeout 200 ms), or PostgreSQL's row lock on the store's sync state
+    (lock timeout 200 ms)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        other = sqlite3.connect(connection.settings_dict["NAME"], timeout=1)
+        other.execute("BEGIN IMMEDIATE")
+        wait = "PRAGMA busy_timeout=200"
+    else:
+        import psycopg
+
+        params = connection.get_connection_params()
+        other = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
+        other.execute("SELECT 1 FROM cloud_sync_storesyncstate WHERE store_id = %s FOR UPDATE", [store.id])
+        wait = "SET lock_timeout = '200ms'"
+    with connection.cursor() as cursor:
+        cursor.execute(wait)
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_that_finds_the_database_busy_is_told_to_retry_and_changes_nothing(enrolled):
+    s01 = enrolled["stores"]["S01"]
+    events = _moves(enrolled, [1, 2])
+    # given another writer holding the database past this request's wait
+    with _database_held_by_another_writer(s01):
+        response = push(enrolled["clients"]["S01"], events, head_seq=2)
+    # then the store is told to come back, in the error shape, and nothing was applied
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "busy"
+    assert int(response["Retry-After"]) >= 1
+    assert StockMovement.objects.count() == 0
+    assert StoreSyncState.objects.get(store=s01).ack_seq == 0
+    # and the same batch, sent again once the writer is gone, lands once
+    again = push(enrolled["clients"]["S01"], events, head_seq=2)
+    assert again.json()["ack_seq"] == 2
+    assert StockMovement.objects.count() == 2

@@ -18,7 +18,7 @@ class FakeCloud:
         self.received: list[dict] = []
         self.feed: list[dict] = []
         self.snapshot_lines: list[dict] = []
-        self.fail_next: list[tuple[int, dict]] = []
+        self.fail_next: list[tuple] = []  # answers to give first: (status, body) or (status, body, headers)
         self.requests: list[str] = []
         self.clock_behind_s: float | None = None  # answers carry a Date header this far behind ours
 
@@ -35,8 +35,8 @@ class FakeCloud:
         path = request.url.path.rsplit("/", 1)[-1]
         self.requests.append(path)
         if self.fail_next:
-            status, body = self.fail_next.pop(0)
-            return httpx.Response(status, json=body)
+            status, body, *headers = self.fail_next.pop(0)  # (status, body[, headers])
+            return httpx.Response(status, json=body, headers=headers[0] if headers else None)
         body = request.content
         if request.headers.get("content-encoding") == "gzip":
             body = gzip.decompress(body)

@@ -134,12 +134,28 @@ def test_sync_once_is_up_to_date_only_when_nothing_waits(store, cloud):
 def test_an_unreachable_cloud_is_reported_and_not_up_to_date(store, cloud):
     product = make_product()
     _sell(store, product, 1)
-    cloud.fail_next = [(503, {"detail": "down", "code": "unavailable"})] * 5
+    cloud.fail_next = [(503, {"detail": "down", "code": "unavailable"}, {"Retry-After": "0"})] * 5
     summary = sync_once(transport=cloud.transport())
     assert summary.up_to_date is False
     assert summary.waiting == 1
     assert "unavailable" in summary.error
     assert sync_status().online is False
+
+
+def test_a_busy_cloud_is_asked_again_after_its_retry_after_and_nothing_is_sent_twice(store, cloud):
+    sync_once(transport=cloud.transport())  # the (empty) snapshot
+    product = make_product()
+    _sell(store, product, 3)
+    cloud.requests.clear()
+    # given a cloud whose database is busy for its first two answers
+    busy = (503, {"detail": "busy", "code": "busy"}, {"Retry-After": "0"})
+    cloud.fail_next = [busy, busy]
+    # when the store syncs once
+    summary = sync_once(transport=cloud.transport())
+    # then the push is retried and lands, once
+    assert (summary.pushed, summary.up_to_date, summary.error) == (3, True, "")
+    assert cloud.requests[:3] == ["push", "push", "push"]  # two busy answers, then the one that took it
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3]
 
 
 def test_the_first_cycle_loads_the_snapshot_and_continues_from_its_cursor(store, cloud):
