@@ -71,7 +71,8 @@ DRAWER_KICK_MAX_AGE_SECONDS = env.float("DRAWER_KICK_MAX_AGE_SECONDS", default=5
 PRINTER_STATUS_POLL_SECONDS = env.float("PRINTER_STATUS_POLL_SECONDS", default=5.0)
 DEVICES_DIR = env.str("DEVICES_DIR", default=str(VAR_DIR / "devices"))
 
-STATIC_ROOT = VAR_DIR / "static" / f"store-{STORE_CODE}"
+# The tills' CSS and JS, collected by the store unit before it starts (whitenoise serves them).
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static" / f"store-{STORE_CODE}")
 LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
 
 SPECTACULAR_SETTINGS = {
