@@ -1,14 +1,16 @@
 """The nudge channel: a store keeps this WebSocket open and hears only "there is more for you".
 
-The consumer watches the feed head and head office's outbox (a cheap indexed read every
-``POLL_SECONDS``) and also listens on the ``sync.nudge`` group that store pushes trigger. Any
-change sends ``{"type": "more"}``; the store then pulls. Nothing else travels here.
+Each socket says ``{"type": "more"}`` once when it opens, then whenever the feed head or head
+office's outbox moves, and whenever a store push nudges the ``sync.nudge`` group; the store then
+pulls. Nothing else travels here. The head is watched once per worker process, not once per
+socket: one indexed read every ``POLL_SECONDS`` however many stores are connected to the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -17,6 +19,55 @@ from cloud.sync.selectors import credential_authenticate, feed_head
 from cloud.sync.services import NUDGE_GROUP
 
 POLL_SECONDS = 0.2
+log = logging.getLogger(__name__)
+
+
+class FeedHeadWatcher:
+    """The one poller of a worker process: while any socket is open it reads the feed head every
+    ``POLL_SECONDS`` and tells every open socket when it moved."""
+
+    def __init__(self):
+        self.sockets: set[SyncNudgeConsumer] = set()
+        self.task: asyncio.Task | None = None
+        self.head = None
+
+    async def add(self, socket: SyncNudgeConsumer) -> None:
+        """Watch for ``socket``; returns once the head it is compared with has been read, so any
+        change after that reaches the socket."""
+        loop = asyncio.get_running_loop()
+
+        def idle() -> bool:
+            return self.task is None or self.task.done() or self.task.get_loop() is not loop
+
+        if idle():
+            head = await database_sync_to_async(feed_head)()
+            if idle():  # another socket may have started it meanwhile
+                self.head = head
+                self.task = loop.create_task(self._run())
+        self.sockets.add(socket)
+
+    def remove(self, socket: SyncNudgeConsumer) -> None:
+        self.sockets.discard(socket)
+        if not self.sockets and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self) -> None:
+        while self.sockets:
+            try:
+                head = await database_sync_to_async(feed_head)()
+            except Exception:  # the database restarting: the sockets stay, the next poll retries
+                log.warning("nudge: reading the feed head failed", exc_info=True)
+                head = self.head
+            if head != self.head:
+                for socket in list(self.sockets):
+                    with contextlib.suppress(Exception):
+                        await socket.send_json({"type": "more"})
+            self.head = head
+            await asyncio.sleep(POLL_SECONDS)
+
+
+watcher = FeedHeadWatcher()
 
 
 def _token(scope) -> str:
@@ -33,26 +84,14 @@ class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.store_code = credential.store.code
-        self.last_head = None
         await self.channel_layer.group_add(NUDGE_GROUP, self.channel_name)
         await self.accept()
-        self.watcher = asyncio.ensure_future(self._watch())
+        await watcher.add(self)
+        await self.send_json({"type": "more"})  # whatever happened while it was away
 
     async def disconnect(self, code):
-        watcher = getattr(self, "watcher", None)
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watcher
+        watcher.remove(self)
         await self.channel_layer.group_discard(NUDGE_GROUP, self.channel_name)
-
-    async def _watch(self):
-        while True:
-            head = await database_sync_to_async(feed_head)()
-            if head != self.last_head:
-                self.last_head = head
-                await self.send_json({"type": "more"})
-            await asyncio.sleep(POLL_SECONDS)
 
     async def sync_more(self, message):
         await self.send_json({"type": "more"})

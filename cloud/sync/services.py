@@ -12,6 +12,7 @@ docs/sync-protocol.md is the specification; this module keeps its cloud-side gua
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import secrets
 import tempfile
@@ -275,6 +276,37 @@ def _parse_batch(*, store: Store, raw_events: Iterable) -> list[Envelope]:
     return envs
 
 
+# Which member rows an event moves, by the payload keys that name them.
+_MEMBER_KEYS = {
+    "points.posted": ("member_id",),
+    "sale.completed": ("member_id",),
+    "member.updated": ("id",),
+    "member.merged": ("id", "survivor_id"),
+}
+
+
+def _members_lock(envs: list[Envelope]) -> None:
+    """Lock every existing member row the batch moves, in id order, before any of it applies.
+
+    Two stores' batches posting points to the same members in opposite orders would otherwise each
+    hold one row the other waits for (PostgreSQL breaks that with ``DeadlockDetected``). A merged
+    member's survivor is locked too: its balance is the one that moves. SQLite's one writer already
+    serializes whole batches."""
+    if connection.vendor == "sqlite":
+        return
+    ids = set()
+    for env in envs:
+        for key in _MEMBER_KEYS.get(env.type, ()):
+            with contextlib.suppress(TypeError, ValueError, AttributeError):
+                ids.add(uuid.UUID(str(env.payload.get(key))))
+    if not ids:
+        return
+    ids |= set(
+        Member.objects.filter(id__in=ids, merged_into__isnull=False).values_list("merged_into", flat=True)
+    )
+    list(Member.objects.filter(id__in=ids).order_by("id").select_for_update().values_list("id", flat=True))
+
+
 def sync_push_ingest(
     *, store: Store, raw_events: list, head_seq: int | None = None, oldest_unsynced_at=None
 ) -> PushResult:
@@ -298,6 +330,7 @@ def sync_push_ingest(
                 code="seq_gap",
                 expected_seq=state.ack_seq + 1,
             )
+        _members_lock(fresh)
         hooks = CloudHooks(defer_rollups=True)
         ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
         if max_skew is not None:

@@ -1,6 +1,8 @@
 import contextlib
 import gzip
 import sqlite3
+import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -8,6 +10,7 @@ import pytest
 
 from cloud.reporting.models import DailyProductSales, DailyStoreSales, DailyTender, RolledUpSale
 from cloud.sync.models import QuarantinedEvent, StoreSyncState
+from retail.members.models import Member
 from retail.stock.models import StockLevel, StockMovement
 from tests.cloud.sync.conftest import envelope, moved, push
 from tests.factories import make_terminal, make_user
@@ -278,3 +281,44 @@ def test_a_push_that_finds_the_database_busy_is_told_to_retry_and_changes_nothin
     again = push(enrolled["clients"]["S01"], events, head_seq=2)
     assert again.json()["ack_seq"] == 2
     assert StockMovement.objects.count() == 2
+
+
+def _earn(member, n=5):
+    return {"id": str(uuid.uuid4()), "member_id": str(member.id), "kind": "earn", "points": n}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_locks_the_members_it_moves_in_id_order_before_applying_any(enrolled):
+    """The order that keeps two stores' concurrent pushes from deadlocking on shared members."""
+    from django.db import connection
+
+    from tests.factories import make_member
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite has one writer at a time, so batches never interleave there")
+    import psycopg
+
+    low, high = sorted([make_member(), make_member()], key=lambda m: m.id)
+    params = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
+    with psycopg.connect(**params) as other:
+        # given another transaction holding the member that sorts first
+        other.execute("SELECT 1 FROM members_member WHERE id = %s FOR UPDATE", [low.id])
+        # when S01 pushes a batch that posts to the other member first, then to that one
+        batch = [
+            envelope("S01", 1, "points.posted", _earn(high)),
+            envelope("S01", 2, "points.posted", _earn(low)),
+        ]
+        pushing = threading.Thread(target=push, args=(enrolled["clients"]["S01"], batch))
+        pushing.start()
+        try:
+            time.sleep(1.0)
+            # then the push waits for the first member without having touched the second: taking
+            # the second without waiting still works (in batch order it would already be held)
+            taken = other.execute(
+                "SELECT 1 FROM members_member WHERE id = %s FOR UPDATE NOWAIT", [high.id]
+            ).fetchall()
+            assert taken == [(1,)]
+        finally:
+            other.rollback()
+            pushing.join(timeout=30)
+    assert sorted(Member.objects.values_list("points_balance", flat=True)) == [5, 5]

@@ -74,6 +74,44 @@ async def _says_more():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_one_watcher_per_process_reads_the_head_for_every_open_socket():
+    async_to_sync(_one_watcher)()
+
+
+async def _one_watcher():
+    from asgiref.sync import sync_to_async
+
+    from cloud.asgi import application
+    from cloud.sync.consumers import watcher
+    from tests.factories import make_product, make_store
+
+    product = await sync_to_async(make_product)()
+    sockets = []
+    for code in ("S06", "S07", "S08"):
+        store = await sync_to_async(make_store)(code)
+        token = await sync_to_async(_token)(store)
+        socket = WebsocketCommunicator(
+            application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
+        )
+        assert (await socket.connect())[0]
+        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+        sockets.append(socket)
+    # given three stores connected to this process: one watcher task serves them all
+    assert len(watcher.sockets) == 3
+    task = watcher.task
+    # when head office changes a price
+    await sync_to_async(price_set)(product=product, amount=Decimal("7.89"))
+    # then every socket hears it, from that one task
+    for socket in sockets:
+        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    assert watcher.task is task
+    for socket in sockets:
+        await socket.disconnect()
+    # and with no socket left the process stops reading the head
+    assert watcher.sockets == set() and watcher.task is None
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_nudge_socket_refuses_a_bad_credential():
     async_to_sync(_refuses)()
 
