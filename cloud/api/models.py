@@ -63,6 +63,8 @@ class OrderStatus(models.TextChoices):
 
 # Orders in these states hold their quantities at the pickup store.
 OPEN_STATUSES = (OrderStatus.PLACED, OrderStatus.ROUTED, OrderStatus.PICKING, OrderStatus.READY)
+# The customer has the goods: the order is a sale (cloud.api.orders.online_sale_record).
+HANDED_OVER = (OrderStatus.COLLECTED, OrderStatus.DELIVERED)
 
 # A status's text where it depends on the fulfilment (otherwise the status's label): a pickup order
 # waits for its store to pull it; a delivery is routed to no store, it waits to be shipped.
