@@ -51,7 +51,7 @@ class Fulfilment(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
-    PLACED = "placed", "Placed, waiting for the store"
+    PLACED = "placed", "Placed"  # what it waits for depends on the fulfilment: Order.status_text
     ROUTED = "routed", "At the store"
     PICKING = "picking", "Being picked"
     READY = "ready", "Ready for collection"
@@ -63,6 +63,15 @@ class OrderStatus(models.TextChoices):
 
 # Orders in these states hold their quantities at the pickup store.
 OPEN_STATUSES = (OrderStatus.PLACED, OrderStatus.ROUTED, OrderStatus.PICKING, OrderStatus.READY)
+# The customer has the goods: the order is a sale (cloud.api.orders.online_sale_record).
+HANDED_OVER = (OrderStatus.COLLECTED, OrderStatus.DELIVERED)
+
+# A status's text where it depends on the fulfilment (otherwise the status's label): a pickup order
+# waits for its store to pull it; a delivery is routed to no store, it waits to be shipped.
+_STATUS_TEXT = {
+    (Fulfilment.PICKUP, OrderStatus.PLACED): "Placed, waiting for the store",
+    (Fulfilment.DELIVERY, OrderStatus.PLACED): "Placed, waiting to be shipped",
+}
 
 
 class Order(models.Model):
@@ -109,6 +118,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def status_text(self) -> str:
+        """The status as the shop and head office read it, e.g. "Placed, waiting for the store"."""
+        return _STATUS_TEXT.get((self.fulfilment, self.status)) or self.get_status_display()
 
 
 class OrderLine(models.Model):

@@ -5,6 +5,10 @@ to that store alone): it stays ``placed`` ("waiting for the store") until the st
 and answers ``routed``; the store's later ``order.status_changed`` events (picking, ready,
 collected) come back through sync and move the order here (``order_status_changed_apply``).
 Its quantities are held at the pickup store while it is open, and availability subtracts them.
+
+An order handed over (``collected``, ``delivered``) is a sale of the online channel for the
+dashboards (``online_sale_record``), except a pickup order not paid online: the till sale that paid
+it is its sale, counted as the store's (docs/head-office.md, "Online sales").
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cloud.api.models import (
+    HANDED_OVER,
     OPEN_STATUSES,
     ApiKey,
     Fulfilment,
@@ -29,6 +34,7 @@ from cloud.api.models import (
     OrderStatus,
     OrderStatusChange,
 )
+from cloud.reporting.services import online_orders_rollup_record
 from retail.api_errors import DomainError, Invalid, NotFound
 from retail.catalog.models import Product, Unit
 from retail.catalog.selectors import price_for, tax_rate_for
@@ -267,9 +273,22 @@ def _refusal(order: Order, status: str) -> str | None:
 
 
 def _move(order: Order, status: str, note: str, at) -> None:
+    """Move a locked order on (every move goes through here: the API, the admin, a store's event)."""
     order.status, order.updated_at = status, at
     order.save(update_fields=["status", "updated_at"])
     OrderStatusChange.objects.create(order=order, status=status, at=at, note=note)
+    if status in HANDED_OVER:
+        online_sale_record(order=order)
+
+
+def online_sale_record(*, order: Order) -> bool:
+    """Count an order just handed over as an online sale for the dashboards, once; returns whether it
+    counted. A pickup order not prepaid does not: the customer paid it with a till sale, which the
+    dashboards count as that store's sale when it syncs (counting the order too would count it twice).
+    """
+    if order.fulfilment == Fulfilment.PICKUP and not order.prepaid:
+        return False
+    return order.id in online_orders_rollup_record(orders=[order])
 
 
 def order_status_set(*, order: Order, status: str, note: str = "") -> Order:

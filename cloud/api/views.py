@@ -327,7 +327,7 @@ class OrderOutputSerializer(serializers.Serializer):
     store = serializers.CharField(source="store.code", allow_null=True, default=None)
     member = serializers.CharField(source="member.number", allow_null=True, default=None)
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    status_text = serializers.CharField(source="get_status_display")
+    status_text = serializers.CharField(help_text='e.g. "Placed, waiting for the store" for a pickup')
     prepaid = serializers.BooleanField()
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     tax_total = serializers.DecimalField(max_digits=12, decimal_places=2)

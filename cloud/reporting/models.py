@@ -1,7 +1,8 @@
 """Pre-aggregated sales figures by day and store, so dashboards never scan the sales table.
 
-Every row is a running total kept by ``cloud.reporting.services.sales_rollup_record`` in the same
-transaction that applies a completed sale at the cloud. ``day`` is the store's local calendar day.
+Every row is a running total kept by ``cloud.reporting.services`` in the same transaction that
+applies a completed sale at the cloud (``sales_rollup_record``) or hands an online order over
+(``online_orders_rollup_record``). ``day`` is the store's local calendar day.
 """
 
 from django.db import models
@@ -15,10 +16,16 @@ class Channel(models.TextChoices):
 
 
 class DailyStoreSales(models.Model):
-    """Totals of one store's completed sales and returns on one day through one channel."""
+    """Totals of one store's completed sales and returns on one day through one channel.
+
+    ``store`` empty: the online orders delivered that day, which no store hands over (chain-wide
+    figures count them, a store's do not); their day is the deployment's ``TIME_ZONE``'s.
+    """
 
     day = models.DateField()
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STORE)
     sales_count = models.IntegerField(default=0, help_text="Completed sales (not returns).")
     returns_count = models.IntegerField(default=0)
@@ -36,7 +43,13 @@ class DailyStoreSales(models.Model):
         verbose_name_plural = "daily store sales"
         ordering = ["-day", "store"]
         constraints = [
-            models.UniqueConstraint(fields=["day", "store", "channel"], name="rollup_one_row_per_day_store")
+            models.UniqueConstraint(fields=["day", "store", "channel"], name="rollup_one_row_per_day_store"),
+            # NULLs are distinct in a unique index: deliveries (no store) need their own.
+            models.UniqueConstraint(
+                fields=["day", "channel"],
+                condition=models.Q(store__isnull=True),
+                name="rollup_one_row_per_day_without_store",
+            ),
         ]
         # Covering (every summed column in the index), so the dashboards never touch the table rows.
         indexes = [
@@ -162,3 +175,14 @@ class RolledUpSale(models.Model):
 
     def __str__(self) -> str:
         return str(self.sale_id)
+
+
+class RolledUpOrder(models.Model):
+    """The online orders already counted as online sales, each once."""
+
+    order_id = models.UUIDField(primary_key=True)
+    day = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.order_id)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from cloud.api.models import Order, OrderLine
 from cloud.reporting.live import live_notify
 from cloud.reporting.models import (
     Channel,
@@ -17,6 +18,7 @@ from cloud.reporting.models import (
     DailyStoreSales,
     DailyTender,
     MonthlyChainProductSales,
+    RolledUpOrder,
     RolledUpSale,
 )
 from retail.sales.models import Sale, SaleKind, SaleLine, SaleStatus, Tender
@@ -28,10 +30,13 @@ def sale_local_day(sale: Sale):
     return moment.astimezone(ZoneInfo(sale.store.time_zone or "UTC")).date()
 
 
-def _upsert_add(model: type[models.Model], keys: tuple[str, ...], rows: dict[tuple, dict]) -> None:
+def _upsert_add(
+    model: type[models.Model], keys: tuple[str, ...], rows: dict[tuple, dict], *, conflict_where: str = ""
+) -> None:
     """Add each row's increments to the row its key names, creating the missing ones: one
     ``INSERT ... ON CONFLICT (keys) DO UPDATE SET f = f + EXCLUDED.f`` per chunk (PostgreSQL and
-    SQLite), keys in sorted order so concurrent writers lock rows in the same order."""
+    SQLite), keys in sorted order so concurrent writers lock rows in the same order.
+    ``conflict_where`` names a partial unique index's condition (SQL), e.g. ``store_id IS NULL``."""
     if not rows:
         return
     meta = model._meta
@@ -47,7 +52,9 @@ def _upsert_add(model: type[models.Model], keys: tuple[str, ...], rows: dict[tup
             f"+ EXCLUDED.{connection.ops.quote_name(f.column)}" for f in sum_fields]  # fmt: skip
     if has_updated_at:
         sets.append('"updated_at" = EXCLUDED."updated_at"')
-    conflict = ", ".join(connection.ops.quote_name(f.column) for f in key_fields)
+    conflict = "(" + ", ".join(connection.ops.quote_name(f.column) for f in key_fields) + ")"
+    if conflict_where:
+        conflict += f" WHERE {conflict_where}"
     now = timezone.now()
     items = sorted(rows.items(), key=lambda item: tuple(str(k) for k in item[0]))
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -62,7 +69,7 @@ def _upsert_add(model: type[models.Model], keys: tuple[str, ...], rows: dict[tup
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([placeholder] * len(chunk))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}",
+                f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)}",
                 params,
             )
 
@@ -179,3 +186,91 @@ def sales_rollup_record(*, sale: Sale, channel: str = Channel.STORE) -> bool:
     roll back with the sale. A second call for the same sale changes nothing and returns False.
     """
     return sale.id in sales_rollup_record_many(sales=[sale], channel=channel)
+
+
+def online_orders_rollup_record(*, orders: list[Order]) -> set:
+    """Count online orders handed over as sales of the online channel, each once; returns the ids counted.
+
+    Call it in the transaction that moves the orders to ``collected`` or ``delivered``: which orders
+    are online sales is ``cloud.api.orders``' rule (docs/head-office.md, "Online sales"); this adds
+    what it is given. The day is the handover's (the order's ``updated_at``): a pickup order's in its
+    store's time zone, counted at that store; a delivery's in the deployment's ``TIME_ZONE``, in the
+    row without a store. An order adds one sale, its lines, units and totals (tax included; an online
+    order has no discounts, earns no points here) to ``DailyStoreSales`` and its products to the
+    product rollups (a store's only for a pickup). No ``DailyTender``: nothing was paid at a till.
+    """
+    if not orders:
+        return set()
+    zones: dict = {}
+    for order in orders:
+        if order.store_id is None:
+            zone = timezone.get_default_timezone()
+        else:
+            if order.store_id not in zones:
+                zones[order.store_id] = ZoneInfo(order.store.time_zone or "UTC")
+            zone = zones[order.store_id]
+        order._rollup_day = order.updated_at.astimezone(zone).date()
+    with transaction.atomic():
+        counted = _claim_orders(orders)
+        if not counted:
+            return set()
+        ids = [order.id for order in counted]
+        lines_of: dict = defaultdict(list)
+        for line in OrderLine.objects.filter(order_id__in=ids).only(
+            "order_id", "product_id", "quantity", "line_total"
+        ):
+            lines_of[line.order_id].append(line)
+        stores: dict = defaultdict(dict)
+        deliveries: dict = defaultdict(dict)
+        products: dict = defaultdict(dict)
+        chain: dict = defaultdict(dict)
+        monthly: dict = defaultdict(dict)
+        for order in counted:
+            day, lines = order._rollup_day, lines_of[order.id]
+            member = order.member_id is not None
+            figures = {
+                "sales_count": 1,
+                "returns_count": 0,
+                "total": order.total,
+                "tax_total": order.tax_total,
+                "discount_total": Decimal(0),
+                "lines_count": len(lines),
+                "units": sum((line.quantity for line in lines), Decimal(0)),
+                "member_sales_count": 1 if member else 0,
+                "member_total": order.total if member else Decimal(0),
+                "points_earned": 0,
+            }
+            if order.store_id is None:
+                _plus(deliveries[(day, Channel.ONLINE)], figures)
+            else:
+                _plus(stores[(day, order.store_id, Channel.ONLINE)], figures)
+            for line in lines:
+                sold = {"quantity": line.quantity, "total": line.line_total}
+                if order.store_id is not None:
+                    _plus(products[(day, order.store_id, line.product_id)], sold)
+                _plus(chain[(day, line.product_id)], sold)
+                _plus(monthly[(day.replace(day=1), line.product_id)], sold)
+        _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores)
+        _upsert_add(DailyStoreSales, ("day", "channel"), deliveries, conflict_where="store_id IS NULL")
+        _upsert_add(DailyProductSales, ("day", "store", "product"), products)
+        _upsert_add(DailyChainProductSales, ("day", "product"), chain)
+        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly)
+        for day, store_id, _channel in stores:
+            live_notify(store_id=store_id, day=day)
+        for day, _channel in deliveries:
+            live_notify(store_id="", day=day)  # chain-wide figures only: no store's dashboard shows it
+    return set(ids)
+
+
+def _claim_orders(orders: list[Order]) -> list[Order]:
+    """Mark ``orders`` as counted; returns those not counted before (the "once per order" rule).
+
+    The orders are locked by the caller (a move to a closed status happens once), so no concurrent
+    claim races this one; a claim already there (the order counted before) is skipped."""
+    unique = list({order.id: order for order in orders}.values())
+    done = set(
+        RolledUpOrder.objects.filter(order_id__in=[o.id for o in unique]).values_list("order_id", flat=True)
+    )
+    fresh = [order for order in unique if order.id not in done]
+    RolledUpOrder.objects.bulk_create([RolledUpOrder(order_id=o.id, day=o._rollup_day) for o in fresh])
+    return fresh

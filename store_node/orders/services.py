@@ -3,6 +3,11 @@
 Every change appends ``order.status_changed`` in its own transaction, so head office (and through
 its API the web shop) learns it at the next push. Statuses move ``routed`` -> ``picking`` ->
 ``ready`` -> ``collected``; head office may cancel an open order at any time.
+
+Stock leaves the store once per order, when the goods are handed over: a prepaid order's
+collection records a ``sale`` movement per line (its ``stock.moved`` events just before the
+``collected`` status change, same transaction); a not prepaid order's goods leave with the till
+sale that pays it, so its collection moves nothing more.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from retail.barcodes import BarcodeError, parse_scan
 from retail.catalog.models import Unit
 from retail.outbox.services import event_append, node_origin
 from retail.sales.models import Sale, SaleStatus
+from retail.stock.models import MovementKind
+from retail.stock.services import Move, stock_move_many
 from retail.stores.models import Terminal
 from store_node.checkout.services import sales as sale_services
 from store_node.orders.models import OPEN_FOR_PICKING, PickupOrder, PickupStatus
@@ -140,19 +147,27 @@ def order_mark_ready(*, order_id, staff=None) -> PickupOrder:
 
 
 def order_collect(*, order_id, terminal, cashier) -> PickupOrder:
-    """Hand a ready order over at the till.
+    """Hand a ready order over at the till; the order's goods leave the store's stock once.
 
-    A prepaid order is collected at once. A not prepaid one is paid through the normal checkout:
-    the first collect opens a sale on the terminal with the order's lines at the order's unit
-    prices (the price the customer was quoted online, not today's till price: each line that
-    differs is set with ``sale_line_price_agreed``, audited, no PIN); once that sale is completed,
-    collecting again marks the order collected. A cancelled sale releases the order so it can be
-    collected again.
+    A prepaid order is collected at once: one ``sale`` stock movement per line (``reference`` the
+    order's number) in the same transaction as the ``collected`` status change, their
+    ``stock.moved`` events appended just before it. Head office stops holding the order's
+    quantities when ``collected`` reaches it; the movements are ahead of it in this store's log, so
+    head office never shows the goods as neither held nor gone (docs/sync-protocol.md §7).
+
+    A not prepaid one is paid through the normal checkout: the first collect opens a sale on the
+    terminal with the order's lines at the order's unit prices (the price the customer was quoted
+    online, not today's till price: each line that differs is set with ``sale_line_price_agreed``,
+    audited, no PIN); once that sale is completed, collecting again marks the order collected. A
+    cancelled sale releases the order so it can be collected again. Its goods leave the stock with
+    that sale (``sale_complete`` moves its lines), so marking it collected moves nothing.
     """
     with transaction.atomic():
         order = _order_for_update(order_id)
         _refuse_unless(order, (PickupStatus.READY,), "collected")
-        if not order.prepaid:
+        if order.prepaid:
+            _stock_hand_over(order)
+        else:
             sale = Sale.objects.filter(pk=order.sale_id).first() if order.sale_id else None
             if sale is None or sale.status == SaleStatus.CANCELLED:
                 sale = sale_services.sale_open(terminal=terminal, cashier=cashier)
@@ -185,3 +200,20 @@ def order_collect(*, order_id, terminal, cashier) -> PickupOrder:
             order=order, status=PickupStatus.COLLECTED, note=f"at {terminal.code} by {cashier.username}"
         )
     return order
+
+
+def _stock_hand_over(order: PickupOrder) -> None:
+    """The goods of a prepaid order leave the store: a ``sale`` movement per line, with its event."""
+    stock_move_many(
+        store_id=order.store_id,
+        moves=[
+            Move(
+                product_id=line.product_id,
+                kind=MovementKind.SALE,
+                quantity=-line.quantity,
+                reference=order.number,
+                note="online order collected",
+            )
+            for line in order.lines.order_by("position")
+        ],
+    )

@@ -1,10 +1,12 @@
 """Click and collect end to end: a cloud and a store as daphne processes on loopback.
 
 An order placed through the omnichannel API for pickup reaches the store through sync, shows on
-the store's handheld, is picked and marked ready there, and the cloud's API shows it ready.
+the store's handheld, is picked and marked ready there, and the cloud's API shows it ready; once
+collected at the till (prepaid), its goods are off the stock at the store and at the cloud.
 """
 
 import re
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -17,6 +19,15 @@ def _sync(store, *, answers: int = 0):
     result = store.manage("sync", "--once", "--quiet", check=False)
     assert result.returncode == (1 if answers else 0), result.stdout + result.stderr
     assert f"still waiting {answers}" in result.stdout, result.stdout
+
+
+def _level(node, store_id: str, product_id: str) -> Decimal:
+    value = node.value(
+        "select on_hand from stock_stocklevel where store_id=? and product_id=?",
+        store_id.replace("-", ""),
+        product_id.replace("-", ""),
+    )
+    return Decimal(str(value))
 
 
 def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_api(chain):
@@ -88,6 +99,28 @@ def test_a_pickup_order_reaches_the_store_is_picked_and_its_status_reaches_the_a
     assert shown["status"] == "ready"
     assert [h["status"] for h in shown["history"]] == ["placed", "routed", "picking", "ready"]
     assert [h["note"] for h in shown["history"]][2:] == ["by store S01: by c101"] * 2  # who picked it
+
+    # when the customer collects the prepaid order at S01's till, and S01 syncs
+    store_id = cloud.value("select id from stores_store where code='S01'")
+    product_id = cloud.value("select id from catalog_product where sku=?", sku)
+    before = _level(cloud, store_id, product_id)
+    assert _level(s01, store_id, product_id) == before
+    with httpx.Client(base_url=f"{s01.url}/api/checkout/", timeout=30) as till:
+        login = till.post("terminal/login", json={"terminal": "T01", "username": "c101", "pin": "1111"})
+        assert login.status_code == 201, login.text
+        till.headers["Authorization"] = f"Terminal {login.json()['token']}"
+        [ready_here] = till.get("orders/ready").json()
+        collected = till.post(f"orders/{ready_here['id']}/collect")
+        assert (collected.status_code, collected.json()["status"]) == (200, "collected"), collected.text
+    _sync(s01)
+
+    # then its 2 units are off the stock at the store and at the cloud, and no longer held there
+    assert _level(s01, store_id, product_id) == before - 2
+    assert _level(cloud, store_id, product_id) == before - 2
+    [at_s01] = api.get(f"/products/{sku}/availability", params={"store": "S01"}).json()["stores"]
+    assert (Decimal(at_s01["on_hand"]), Decimal(at_s01["reserved"])) == (before - 2, 0)
+    assert api.get(f"/orders/{number}").json()["status"] == "collected"
+    assert cloud.value("select count(*) from cloud_sync_quarantinedevent") == 0
     api.close()
 
 

@@ -43,7 +43,16 @@ def _move(status: str):
 class OrderAdmin(StoreScopedMixin, admin.ModelAdmin):
     """Online orders. Until sync routes them, head office (or the pickup store's manager) moves them on."""
 
-    list_display = ["number", "fulfilment", "store", "status", "total", "prepaid", "member", "created_at"]
+    list_display = [
+        "number",
+        "fulfilment",
+        "store",
+        "status_shown",
+        "total",
+        "prepaid",
+        "member",
+        "created_at",
+    ]
     list_filter = ["status", "fulfilment", "store"]
     search_fields = ["number", "reference", "member__number", "customer_name"]
     list_select_related = ["store", "member"]
@@ -60,6 +69,10 @@ class OrderAdmin(StoreScopedMixin, admin.ModelAdmin):
             OrderStatus.CANCELLED,
         )
     ]
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, order):
+        return order.status_text
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Order._meta.fields]

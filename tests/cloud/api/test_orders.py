@@ -136,3 +136,26 @@ def test_a_delivery_order_is_priced_chain_wide_and_another_keys_orders_are_invis
     other = APIClient()
     other.credentials(HTTP_X_API_KEY=api_key_create(name="Marketplace")[1])
     assert other.get(f"/api/v1/orders/{order['number']}").status_code == 404
+
+
+def test_a_placed_delivery_order_waits_to_be_shipped_not_for_a_store(api, shop):
+    # given a delivery order (routed to no store) and a pickup order, both just placed
+    body = {"address": "Main St 1", "postcode": "10115", "city": "Berlin", "fulfilment": "delivery"}
+    delivery = api.post(
+        "/api/v1/orders",
+        {"reference": "d-1", "lines": [{"sku": "T1", "quantity": "1"}], **body},
+        format="json",
+    ).json()
+    pickup = _pickup(api, reference="p-1").json()
+
+    # when the shop reads them
+    shown = {o["fulfilment"]: api.get(f"/api/v1/orders/{o['number']}").json() for o in (delivery, pickup)}
+
+    # then each says what it waits for: the delivery to be shipped, the pickup for its store
+    assert {kind: (o["status"], o["status_text"]) for kind, o in shown.items()} == {
+        "delivery": ("placed", "Placed, waiting to be shipped"),
+        "pickup": ("placed", "Placed, waiting for the store"),
+    }
+    # and once the delivery moves on, it reads as that status
+    order_status_set(order=Order.objects.get(number=delivery["number"]), status=OrderStatus.PICKING)
+    assert api.get(f"/api/v1/orders/{delivery['number']}").json()["status_text"] == "Being picked"

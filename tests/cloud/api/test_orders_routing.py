@@ -169,3 +169,57 @@ def test_a_store_moving_a_cancelled_order_on_is_refused(api, shop):
         "invalid_payload",
         "status_refused: an order cancelled cannot become ready",
     )
+
+
+def _collection(order, store) -> list[dict]:
+    """What the store appends when a prepaid order is collected (store_node.orders.services.order_collect):
+    a sale movement per line, then the status, as its seq 1, 2, …"""
+    from tests.cloud.sync.conftest import envelope, moved
+
+    movements = [
+        {**moved(store, line.product, -line.quantity), "reference": order.number}
+        for line in order.lines.all()
+    ]
+    collected = {
+        "id": str(order.id),
+        "number": order.number,
+        "store_id": str(store.id),
+        "status": "collected",
+        "at": (order.created_at + timedelta(seconds=10)).isoformat(),
+        "by": store.code,
+        "note": "at T01 by c101",
+    }
+    payloads = [("stock.moved", m) for m in movements] + [("order.status_changed", collected)]
+    return [envelope(store.code, seq, type, payload) for seq, (type, payload) in enumerate(payloads, start=1)]
+
+
+def _at_s02(api) -> tuple[str, str, str]:
+    shown = api.get("/api/v1/products/T1/availability?store=S02").json()["stores"][0]
+    return shown["on_hand"], shown["reserved"], shown["status"]
+
+
+@pytest.mark.parametrize("batches", [[2], [1, 1]], ids=["one batch", "a batch ending after the movement"])
+def test_a_collected_order_holds_nothing_once_its_goods_are_off_the_stock(api, shop, batches):
+    from cloud.sync.services import sync_push_ingest
+
+    # given 3 teas at S02 and a prepaid order for 2 that S02 made ready: 1 tea left for sale
+    _, s2, _ = shop
+    order = Order.objects.get(number=_pickup(api, prepaid=True)["number"])
+    for n, status in enumerate(["routed", "picking", "ready"], start=1):
+        _from_store(order, status, store=s2, seq=n)
+    assert _at_s02(api) == ("3.000", "2.000", "low")
+
+    # when S02 pushes its collection (the sale movement, then "collected"), in one batch or two
+    events, seen = _collection(order, s2), []
+    for size in batches:
+        sync_push_ingest(store=s2, raw_events=events[:size])
+        events = events[size:]
+        seen.append(_at_s02(api))
+
+    # then the 2 teas are off the stock and no longer held: still 1 for sale, as at the store
+    assert seen[-1] == ("1.000", "0.000", "low")
+    order.refresh_from_db()
+    assert order.status == "collected"
+    # and between two batches the teas are both gone and held: availability too low for a moment
+    # (docs/sync-protocol.md §7), never showing more than is on the shelf
+    assert seen[:-1] == ([("1.000", "2.000", "out")] if len(batches) == 2 else [])

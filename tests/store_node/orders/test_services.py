@@ -7,6 +7,8 @@ from retail.outbox.models import Event
 from retail.replication.appliers import ApplyContext, event_apply
 from retail.sales.models import Sale, SaleStatus
 from retail.shifts.services import shift_open
+from retail.stock.models import StockMovement
+from retail.stock.services import stock_move, stock_on_hand
 from store_node.checkout.services.tenders import sale_complete
 from store_node.orders.models import PickupOrder
 from store_node.orders.services import order_collect, order_mark_ready, order_pick_line, order_pick_start
@@ -102,6 +104,95 @@ def test_a_prepaid_order_is_collected_at_once(shop):
 
     order.refresh_from_db()
     assert (order.status, order.sale_id) == ("collected", None)
+    assert _statuses_sent()[-1] == "collected"
+
+
+def _stock_given(shop) -> None:
+    """10 teas and 5 honeys on hand at the store."""
+    stock_move(store_id=shop.store.id, product_id=shop.tea.id, kind="receipt", quantity=Decimal("10"))
+    stock_move(store_id=shop.store.id, product_id=shop.honey.id, kind="receipt", quantity=Decimal("5"))
+
+
+def _on_hand(shop) -> tuple[Decimal, Decimal]:
+    return (
+        stock_on_hand(store_id=shop.store.id, product_id=shop.tea.id),
+        stock_on_hand(store_id=shop.store.id, product_id=shop.honey.id),
+    )
+
+
+def _sales_moved(shop) -> list[tuple]:
+    return list(
+        StockMovement.objects.filter(store=shop.store, kind="sale")
+        .order_by("product__sku")
+        .values_list("product__sku", "quantity", "reference")
+    )
+
+
+def test_collecting_a_prepaid_order_takes_its_goods_off_the_stock_before_announcing_it(shop):
+    # given 10 teas and 5 honeys, and a ready prepaid order for 2 teas and 1 honey
+    _stock_given(shop)
+    order = _ready(shop, prepaid=True)
+
+    # when the customer collects it at the till
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then one sale movement per line left the store, naming the order, and the levels followed
+    assert _sales_moved(shop) == [
+        ("H1", Decimal("-1.000"), order.number),
+        ("T1", Decimal("-2.000"), order.number),
+    ]
+    assert _on_hand(shop) == (Decimal("8"), Decimal("4"))
+    # and their stock.moved events come just before the collected status change, in one transaction
+    last = list(Event.objects.order_by("-seq")[:3])[::-1]
+    assert [(e.type, e.payload.get("kind") or e.payload.get("status")) for e in last] == [
+        ("stock.moved", "sale"),
+        ("stock.moved", "sale"),
+        ("order.status_changed", "collected"),
+    ]
+    assert {e.payload["product_id"] for e in last[:2]} == {str(shop.tea.id), str(shop.honey.id)}
+
+
+def test_a_refused_collection_moves_no_stock(shop):
+    # given a prepaid order collected once
+    _stock_given(shop)
+    order = _ready(shop, prepaid=True)
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # when the cashier tries to collect it again
+    with pytest.raises(DomainError) as refused:
+        order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then it is refused and its goods left the stock once
+    assert refused.value.code == "status_refused"
+    assert _on_hand(shop) == (Decimal("8"), Decimal("4"))
+    assert Event.objects.filter(type="stock.moved", payload__kind="sale").count() == 2
+
+
+def test_a_not_prepaid_order_leaves_the_stock_once_with_its_till_sale(shop):
+    # given 10 teas and 5 honeys, a ready order paid at the till and an open shift
+    _stock_given(shop)
+    order = _ready(shop, prepaid=False)
+    shift_open(terminal=shop.terminal, cashier=shop.cashier, opening_float=Decimal("50.00"))
+
+    # when the cashier opens its sale, the customer pays it and the cashier collects the order
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+    assert _on_hand(shop) == (Decimal("10"), Decimal("5"))  # an open sale moves nothing yet
+    sale = Sale.objects.get()
+    sale_complete(
+        sale_id=sale.id,
+        terminal=shop.terminal,
+        cashier=shop.cashier,
+        tenders=[{"kind": "cash", "amount": "9.00"}],
+    )
+    sale.refresh_from_db()
+    order_collect(order_id=order.id, terminal=shop.terminal, cashier=shop.cashier)
+
+    # then the goods left once, with the sale's receipt number, and the collection moved nothing more
+    assert _sales_moved(shop) == [
+        ("H1", Decimal("-1.000"), sale.receipt_number),
+        ("T1", Decimal("-2.000"), sale.receipt_number),
+    ]
+    assert _on_hand(shop) == (Decimal("8"), Decimal("4"))
     assert _statuses_sent()[-1] == "collected"
 
 
