@@ -301,6 +301,14 @@ def order_status_set(*, order: Order, status: str, note: str = "") -> Order:
         raise Invalid(f"unknown status {status!r}", code="status_unknown")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
+        if status == OrderStatus.COLLECTED and order.fulfilment == Fulfilment.PICKUP:
+            # The goods leave the store's stock, and any balance is paid, at its till: only the
+            # store's own "collected" (through sync) may say so.
+            raise DomainError(
+                "A pickup order is collected at its store's till, which takes the goods off its stock "
+                "and any payment: the store's report moves it to collected.",
+                code="collected_at_store",
+            )
         refusal = _refusal(order, status)
         if refusal:
             raise DomainError(refusal, code="status_refused")

@@ -63,7 +63,6 @@ class OrderAdmin(StoreScopedMixin, admin.ModelAdmin):
         for s in (
             OrderStatus.PICKING,
             OrderStatus.READY,
-            OrderStatus.COLLECTED,
             OrderStatus.SHIPPED,
             OrderStatus.DELIVERED,
             OrderStatus.CANCELLED,

@@ -85,15 +85,20 @@ def test_a_cancelled_order_releases_its_stock_and_cannot_be_cancelled_twice(api,
     assert api.get("/api/v1/products/T1/availability?store=S02").json()["stores"][0]["reserved"] == "0.000"
 
 
-def test_a_pickup_goes_through_picking_and_ready_to_collected(api, shop):
+def test_a_pickup_goes_through_picking_and_ready_and_only_its_store_collects_it(api, shop):
     number = _pickup(api).json()["number"]
     order = Order.objects.get(number=number)
-    for status in (OrderStatus.PICKING, OrderStatus.READY, OrderStatus.COLLECTED):
+    for status in (OrderStatus.PICKING, OrderStatus.READY):
         order_status_set(order=order, status=status)
-    assert api.get(f"/api/v1/orders/{number}").json()["status"] == "collected"
+    assert api.get(f"/api/v1/orders/{number}").json()["status"] == "ready"
+    # head office cannot hand it over: the store's till does (it takes the goods off its stock)
+    with pytest.raises(DomainError) as refused:
+        order_status_set(order=order, status=OrderStatus.COLLECTED)
+    assert refused.value.code == "collected_at_store"
     with pytest.raises(DomainError) as refused:
         order_status_set(order=order, status=OrderStatus.SHIPPED)
     assert refused.value.code == "status_refused"
+    assert api.get(f"/api/v1/orders/{number}").json()["status"] == "ready"
 
 
 @pytest.mark.parametrize(
