@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cloud.sync.models import FeedEntry, FeedState, QuarantinedEvent, StoreCredential, StoreSyncState
@@ -98,6 +98,31 @@ class StoreHealth:
     oldest_unsynced_at: datetime | None
     cursor_lag: int
     quarantined: int
+
+
+def stores_health(*, store_ids=None) -> dict:
+    """``{store_id: StoreHealth}`` of every store that has synced (or only ``store_ids``), in three
+    queries whatever the number of stores: for the admin index."""
+    head = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    states = StoreSyncState.objects.select_related("store")
+    quarantined = QuarantinedEvent.objects.filter(resolved_at__isnull=True)
+    if store_ids is not None:
+        states, quarantined = (
+            states.filter(store_id__in=store_ids),
+            quarantined.filter(store_id__in=store_ids),
+        )
+    held = dict(quarantined.values("store_id").annotate(n=Count("id")).values_list("store_id", "n"))
+    return {
+        state.store_id: StoreHealth(
+            store_code=state.store.code,
+            last_contact_at=state.last_contact_at,
+            events_pending=max(0, state.store_head_seq - state.ack_seq),
+            oldest_unsynced_at=state.oldest_unsynced_at,
+            cursor_lag=max(0, head - state.pull_cursor),
+            quarantined=held.get(state.store_id, 0),
+        )
+        for state in states
+    }
 
 
 def store_health(*, state: StoreSyncState) -> StoreHealth:

@@ -1,9 +1,11 @@
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from cloud.headoffice.roles import roles_setup
 from cloud.reporting.services import sales_rollup_record
+from cloud.sync.models import QuarantinedEvent
 from retail.staff.models import Role
 from tests.factories import make_completed_sale, make_product, make_store, make_user
 
@@ -62,8 +64,14 @@ def test_the_admin_index_shows_today_and_each_stores_freshness(client, sales):
 
     from cloud.sync.models import StoreSyncState
 
-    # given S01 heard from a minute ago and S02 never, and a sale today at S02
-    StoreSyncState.objects.create(store=sales[0], last_contact_at=timezone.now() - timedelta(seconds=60))
+    # given S01 heard from a minute ago, 7 events behind, with one event in quarantine; S02 never
+    StoreSyncState.objects.create(
+        store=sales[0], last_contact_at=timezone.now() - timedelta(seconds=60), store_head_seq=12, ack_seq=5
+    )
+    QuarantinedEvent.objects.create(
+        store=sales[0], event_id=uuid.uuid4(), origin="S01", seq=6, hlc=1, type="x.y", schema=1, payload={},
+        reason="unknown_type", detail="",
+    )  # fmt: skip
     product = make_product(name="Kiwi")
     today = make_completed_sale(sales[1], lines=[(product, "1", "7.00")], completed_at=timezone.now())
     sales_rollup_record(sale=today)
@@ -78,3 +86,7 @@ def test_the_admin_index_shows_today_and_each_stores_freshness(client, sales):
     assert 'id="chain-today"' in html and "Chain total today: <strong>7.00</strong>" in html
     assert html.count("provisional</strong>") == 1
     assert "S02" in html and "S02" not in own and "S01" in own
+    # and each store's sync health: S01's pending events and its quarantined one, linked; S02 never synced
+    assert '<td class="pending">7</td>' in own
+    assert 'href="/admin/cloud_sync/quarantinedevent/?origin__exact=S01"><strong>1</strong>' in own
+    assert "never synced" in html
