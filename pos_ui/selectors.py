@@ -27,6 +27,7 @@ from store_node.checkout.services.sales import product_for_scan
 from store_node.checkout.services.tenders import cash_increment
 from store_node.devices import publish
 from store_node.devices.models import DrawerKick, PrintJob, PrintKind, PrintStatus
+from store_node.orders.selectors import held_for_orders
 from store_node.sync.selectors import sync_status
 
 
@@ -191,9 +192,15 @@ class Lookup:
     product: Product | None = None
     price: Decimal | None = None
     on_hand_here: Decimal | None = None
+    held_here: Decimal = Decimal("0")  # spoken for by this store's open click-and-collect orders
     elsewhere: list[StoreStock] = field(default_factory=list)
     matches: list[dict] = field(default_factory=list)
     error: str = ""
+
+    @property
+    def free_here(self) -> Decimal | None:
+        """On hand here less what open pickup orders hold (negative when they hold more)."""
+        return None if self.on_hand_here is None else self.on_hand_here - self.held_here
 
 
 def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
@@ -231,5 +238,6 @@ def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
         product=product,
         price=price_for(product_id=product.id, store_id=store.id if store else None),
         on_hand_here=here,
+        held_here=held_for_orders(store_id=store.id, product_id=product.id) if store else Decimal("0"),
         elsewhere=elsewhere,
     )

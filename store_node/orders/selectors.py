@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, Q
 
+from retail.dbmath import DecimalSum
 from store_node.orders.models import OPEN_FOR_PICKING, PickupLine, PickupOrder, PickupStatus
+
+# An order holds its goods at its store from routing until it is collected or cancelled.
+HOLDING = (*OPEN_FOR_PICKING, PickupStatus.READY)
 
 
 def orders_to_pick() -> list[PickupOrder]:
@@ -30,3 +36,11 @@ def orders_waiting(*, store_id) -> dict[str, int]:
 def order_detail(*, order_id) -> PickupOrder | None:
     lines = Prefetch("lines", queryset=PickupLine.objects.order_by("position"))
     return PickupOrder.objects.filter(pk=order_id).prefetch_related(lines).first()
+
+
+def held_for_orders(*, store_id, product_id) -> Decimal:
+    """What this store's open pickup orders hold of a product (ordered, not yet collected): the till
+    still sells it (a sale is never refused for stock), staff see it as spoken for. One query."""
+    return PickupLine.objects.filter(
+        order__store_id=store_id, order__status__in=HOLDING, product_id=product_id
+    ).aggregate(held=DecimalSum("quantity", places=3))["held"]
