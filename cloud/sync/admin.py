@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -33,6 +34,14 @@ from retail.api_errors import DomainError
 
 
 class _ReadOnly(admin.ModelAdmin):
+    """Rows sync writes: nobody adds, edits or deletes them here. What a person may decide about
+    one (resolve, retry, revoke) is an action with ``permissions=["decide"]``: offered to whoever
+    holds the model's change permission (head office), never to an analyst (view only)."""
+
+    def has_decide_permission(self, request):
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
     def has_add_permission(self, request):
         return False
 
@@ -43,7 +52,7 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Mark resolved")
+@admin.action(description="Mark resolved", permissions=["decide"])
 def mark_resolved(modeladmin, request, queryset):
     done = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     modeladmin.message_user(request, f"{done} marked resolved.")
@@ -87,7 +96,7 @@ class QuarantinedEventAdmin(_ReadOnly):
     list_filter = ["reason", "type", "origin", ("resolved_at", admin.EmptyFieldListFilter)]
     actions = ["retry", mark_resolved]
 
-    @admin.action(description="Retry applying (in seq order)")
+    @admin.action(description="Retry applying (in seq order)", permissions=["decide"])
     def retry(self, request, queryset):
         results = [
             quarantine_retry(item=item)
@@ -228,7 +237,7 @@ class StoreCredentialAdmin(_ReadOnly):
     list_select_related = ["store"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke (the store must enroll again)")
+    @admin.action(description="Revoke (the store must enroll again)", permissions=["decide"])
     def revoke(self, request, queryset):
         for credential in queryset:
             credential_revoke(credential=credential)
