@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import Q
 
 from cloud.headoffice.admin.csv_views import CsvAdminMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
@@ -10,7 +11,7 @@ from cloud.headoffice.catalog_csv import (
     prices_export,
     prices_import,
 )
-from cloud.headoffice.selectors import ALL_STORES
+from cloud.headoffice.selectors import ALL_STORES, NO_STORE, staff_store_scope
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.catalog.services import price_set, product_payload
 from retail.outbox.services import event_append
@@ -64,6 +65,15 @@ class PriceInline(admin.TabularInline):
     extra = 0
     fields = ["amount", "store", "effective_from"]
     autocomplete_fields = ["store"]
+
+    def get_queryset(self, request):
+        # As on the price list: a store manager sees the chain-wide prices and their own store's.
+        prices = super().get_queryset(request)
+        scope = staff_store_scope(user=request.user)
+        if scope == ALL_STORES:
+            return prices
+        own = Q(store=scope) if scope != NO_STORE else Q(pk__in=[])
+        return prices.filter(own | Q(store__isnull=True))
 
 
 @admin.register(Product)

@@ -445,3 +445,85 @@ def test_z_reports_of_another_store_are_hidden_from_a_store_manager(client, chai
     assert own.status_code == 200 and "&quot;sales_total&quot;: &quot;123.45&quot;" in own.content.decode()
     assert other.status_code == 302
     assert by_head_office.status_code == 200 and "S02" in by_head_office.content.decode()
+
+
+@pytest.fixture
+def elsewhere(chain):
+    """What happened at S02, and between S02 and a third store: none of it is S01's manager's business."""
+    from datetime import UTC, datetime
+
+    from cloud.api.orders import OrderItem, order_place
+    from cloud.api.services import api_key_create
+    from cloud.transfers.services import TransferItem, transfer_draft_save
+    from retail.catalog.services import price_set
+    from retail.shifts.models import Shift
+    from retail.stock.services import stock_move
+    from tests.factories import make_store
+
+    s3 = make_store("S03", name="Munich")
+    stock_move(store_id=chain.s2.id, product_id=chain.product.id, kind="receipt", quantity=Decimal("9"))
+    price_set(product=chain.product, amount=Decimal("2.99"), store=chain.s2)
+    Shift.objects.create(
+        store=chain.s2,
+        terminal=Terminal.objects.get(store=chain.s2),
+        cashier=chain.cashier2,
+        status="closed",
+        opened_at=datetime(2026, 3, 1, 8, tzinfo=UTC),
+        closed_at=datetime(2026, 3, 1, 18, tzinfo=UTC),
+        opening_float=Decimal("100.00"),
+    )
+    key, _ = api_key_create(name="Web shop")
+    order_place(
+        api_key=key,
+        reference="r-S02",
+        fulfilment="pickup",
+        store_code="S02",
+        items=[OrderItem(sku=chain.product.sku, quantity=Decimal("1"))],
+    )
+    transfer_draft_save(
+        from_store=chain.s2,
+        to_store=s3,
+        items=[TransferItem(product=chain.product, quantity="1")],
+        by=chain.head_office,
+    )
+    return chain
+
+
+@pytest.mark.parametrize("url", [*PAGES, "product"])
+def test_no_page_a_store_manager_opens_names_another_store(client, elsewhere, url):
+    # given S01's manager, and sales, stock, a price, a shift, an order and a transfer elsewhere
+    client.force_login(elsewhere.manager)
+    if url == "product":
+        url = f"/admin/catalog/product/{elsewhere.product.pk}/change/"
+
+    # when they open the page
+    page = client.get(url)
+
+    # then nothing on it (rows, filters, inlines) names S02 or S03, nor their terminals
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert [name for name in ("S02", "Hamburg", "S03", "Munich") if name in html] == []
+
+
+def test_the_sales_terminal_filter_offers_a_store_manager_their_own_lanes(client, chain):
+    # given sales on two lanes of S01 (one lane only would need no filter) and on S02's lane
+    from tests.factories import make_completed_sale, make_terminal
+
+    own, other = make_terminal(chain.s1, "T02"), Terminal.objects.get(store=chain.s2)
+    sale = make_completed_sale(
+        chain.s1, lines=[(chain.product, "1", "2.50")], receipt_number="S01-T02-000001"
+    )
+    sale.terminal = own
+    sale.save()
+
+    # when S01's manager and head office open the sales list
+    client.force_login(chain.manager)
+    for_manager = client.get("/admin/sales/sale/").content.decode()
+    client.force_login(chain.head_office)
+    for_head_office = client.get("/admin/sales/sale/").content.decode()
+
+    # then the manager may filter by their lane only; head office by either
+    assert f"terminal__id__exact={own.pk}" in for_manager
+    assert f"terminal__id__exact={other.pk}" not in for_manager
+    assert f"terminal__id__exact={own.pk}" in for_head_office
+    assert f"terminal__id__exact={other.pk}" in for_head_office
