@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from retail.outbox.models import Event
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["origin", "seq", "type", "schema", "hlc", "created_at"]
     list_filter = ["origin", "type"]
     readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "payload", "created_at"]

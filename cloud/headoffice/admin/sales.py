@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.sales.models import Sale, SaleLine, SaleTaxLine, Tender
 
@@ -35,7 +36,9 @@ class TenderInline(admin.TabularInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(StoreScopedMixin, admin.ModelAdmin):
+class SaleAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
+    """Sales and returns (``kind``), as the stores recorded them: read only, never deleted."""
+
     list_display = [
         "receipt_number",
         "kind",

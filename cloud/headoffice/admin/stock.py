@@ -1,12 +1,15 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from cloud.headoffice.admin.stock_pivot import StockPivotAdminMixin
 from retail.stock.models import StockLevel, StockMovement
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(StockPivotAdminMixin, StoreScopedMixin, admin.ModelAdmin):
+class StockLevelAdmin(NoDeleteMixin, StockPivotAdminMixin, StoreScopedMixin, admin.ModelAdmin):
+    """On hand is the sum of the movements: it is corrected by a count, never edited or deleted."""
+
     list_display = ["product", "store", "on_hand", "updated_at"]
     list_filter = ["store"]
     search_fields = ["product__sku", "product__name"]
@@ -18,7 +21,7 @@ class StockLevelAdmin(StockPivotAdminMixin, StoreScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(StoreScopedMixin, admin.ModelAdmin):
+class StockMovementAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
     list_display = ["created_at", "store", "product", "kind", "quantity", "reference", "origin"]
     list_filter = ["store", "kind"]
     search_fields = ["product__sku", "reference"]
