@@ -55,5 +55,8 @@ class SaleAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
     inlines = [SaleLineInline, TaxLineInline, TenderInline]
     date_hierarchy = "completed_at"
 
+    def has_add_permission(self, request):
+        return False  # a sale typed in here would have no event and no stock movements
+
     def has_change_permission(self, request, obj=None):
         return False

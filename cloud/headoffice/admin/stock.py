@@ -19,6 +19,9 @@ class StockLevelAdmin(NoDeleteMixin, StockPivotAdminMixin, StoreScopedMixin, adm
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(StockMovement)
 class StockMovementAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
@@ -27,6 +30,9 @@ class StockMovementAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
     search_fields = ["product__sku", "reference"]
     list_select_related = ["product", "store"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False  # a movement typed in here would leave its level and its event behind
 
     def has_change_permission(self, request, obj=None):
         return False

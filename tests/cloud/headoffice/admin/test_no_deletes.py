@@ -1,6 +1,7 @@
 """Nobody deletes in the admin what stores or ledgers hold: there is no event for a delete, so a
 deleted sale, movement, level or product would leave the cloud's ledgers (and the stores) disagreeing.
-Facts are corrected by new facts (a return, a count), master data is deactivated."""
+Facts are corrected by new facts (a return, a count), master data is deactivated; and facts only a
+store records (a sale, a stock movement) are not typed in here either."""
 
 from decimal import Decimal
 
@@ -119,3 +120,19 @@ def test_a_price_is_superseded_not_deleted(client, chain):
     price = Price.objects.get()
     assert client.post(f"/admin/catalog/price/{price.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Price.objects.filter(pk=price.pk).exists()
+
+
+def test_sales_and_stock_movements_are_not_written_by_hand_in_the_admin(client, chain):
+    # given head office (a movement typed in here would skip its level and its event)
+    client.force_login(chain.head_office)
+
+    # when they open the add pages of sales and stock movements, and a stock level's page
+    stock_move(store_id=chain.s1.id, product_id=chain.product.id, kind="receipt", quantity=Decimal("5"))
+    pages = [
+        client.get(url).status_code for url in ("/admin/sales/sale/add/", "/admin/stock/stockmovement/add/")
+    ]
+    level = client.get(f"/admin/stock/stocklevel/{StockLevel.objects.get().pk}/change/").content.decode()
+
+    # then they are refused; stock is moved by the stores (and transfers), a level is only read
+    assert pages == [403, 403]
+    assert 'name="_save"' not in level
