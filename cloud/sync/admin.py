@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cloud.headoffice.admin.payloads import RedactedPayloadMixin
 from cloud.headoffice.selectors import member_summaries
 from cloud.sync.models import (
     EnrollmentCode,
@@ -91,7 +92,7 @@ class StoreSyncStateAdmin(_ReadOnly):
 
 
 @admin.register(QuarantinedEvent)
-class QuarantinedEventAdmin(_ReadOnly):
+class QuarantinedEventAdmin(RedactedPayloadMixin, _ReadOnly):
     list_display = ["origin", "seq", "type", "schema", "reason", "created_at", "resolved_at"]
     list_filter = ["reason", "type", "origin", ("resolved_at", admin.EmptyFieldListFilter)]
     actions = ["retry", mark_resolved]
@@ -199,7 +200,7 @@ class MemberMergeProposalAdmin(_ReadOnly):
 
 
 @admin.register(FeedEntry)
-class FeedEntryAdmin(_ReadOnly):
+class FeedEntryAdmin(RedactedPayloadMixin, _ReadOnly):
     list_display = ["seq", "origin", "origin_seq", "type", "audience", "created_at"]
     list_filter = ["type", "origin"]
     show_full_result_count = False
@@ -234,6 +235,7 @@ class EnrollmentCodeAdmin(admin.ModelAdmin):
 @admin.register(StoreCredential)
 class StoreCredentialAdmin(_ReadOnly):
     list_display = ["store", "key_id", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["secret_hash"]  # a hash of a secret is shown to nobody
     list_select_related = ["store"]
     actions = ["revoke"]
 
