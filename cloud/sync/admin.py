@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cloud.headoffice.admin.payloads import RedactedPayloadMixin
 from cloud.headoffice.selectors import member_summaries
 from cloud.sync.models import (
     EnrollmentCode,
@@ -33,6 +35,14 @@ from retail.api_errors import DomainError
 
 
 class _ReadOnly(admin.ModelAdmin):
+    """Rows sync writes: nobody adds, edits or deletes them here. What a person may decide about
+    one (resolve, retry, revoke) is an action with ``permissions=["decide"]``: offered to whoever
+    holds the model's change permission (head office), never to an analyst (view only)."""
+
+    def has_decide_permission(self, request):
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
     def has_add_permission(self, request):
         return False
 
@@ -43,7 +53,7 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Mark resolved")
+@admin.action(description="Mark resolved", permissions=["decide"])
 def mark_resolved(modeladmin, request, queryset):
     done = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     modeladmin.message_user(request, f"{done} marked resolved.")
@@ -82,12 +92,12 @@ class StoreSyncStateAdmin(_ReadOnly):
 
 
 @admin.register(QuarantinedEvent)
-class QuarantinedEventAdmin(_ReadOnly):
+class QuarantinedEventAdmin(RedactedPayloadMixin, _ReadOnly):
     list_display = ["origin", "seq", "type", "schema", "reason", "created_at", "resolved_at"]
     list_filter = ["reason", "type", "origin", ("resolved_at", admin.EmptyFieldListFilter)]
     actions = ["retry", mark_resolved]
 
-    @admin.action(description="Retry applying (in seq order)")
+    @admin.action(description="Retry applying (in seq order)", permissions=["decide"])
     def retry(self, request, queryset):
         results = [
             quarantine_retry(item=item)
@@ -190,7 +200,7 @@ class MemberMergeProposalAdmin(_ReadOnly):
 
 
 @admin.register(FeedEntry)
-class FeedEntryAdmin(_ReadOnly):
+class FeedEntryAdmin(RedactedPayloadMixin, _ReadOnly):
     list_display = ["seq", "origin", "origin_seq", "type", "audience", "created_at"]
     list_filter = ["type", "origin"]
     show_full_result_count = False
@@ -225,10 +235,11 @@ class EnrollmentCodeAdmin(admin.ModelAdmin):
 @admin.register(StoreCredential)
 class StoreCredentialAdmin(_ReadOnly):
     list_display = ["store", "key_id", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["secret_hash"]  # a hash of a secret is shown to nobody
     list_select_related = ["store"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke (the store must enroll again)")
+    @admin.action(description="Revoke (the store must enroll again)", permissions=["decide"])
     def revoke(self, request, queryset):
         for credential in queryset:
             credential_revoke(credential=credential)

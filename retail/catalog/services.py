@@ -49,6 +49,26 @@ def product_upsert(
     return product
 
 
+def products_deactivate(*, products) -> int:
+    """Take ``products`` off sale at every store: ``active`` off, with a ``product.updated`` each.
+
+    Products are never deleted (sales, movements and transfers name them); returns how many were
+    active before.
+    """
+    with transaction.atomic():
+        changed = list(
+            Product.objects.filter(pk__in=products.values("pk"), active=True).prefetch_related("barcodes")
+        )
+        for product in changed:
+            product.active = False
+            product.save(update_fields=["active", "updated_at"])
+            event_append(
+                type="product.updated",
+                payload=product_payload(product, [b.code for b in product.barcodes.all()]),
+            )
+    return len(changed)
+
+
 def price_set(
     *, product: Product, amount: Decimal, effective_from: datetime | None = None, store=None
 ) -> Price:

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
 
 from cloud.headoffice.admin.csv_views import CsvAdminMixin
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from cloud.headoffice.catalog_csv import (
     PRICE_COLUMNS,
@@ -10,9 +12,9 @@ from cloud.headoffice.catalog_csv import (
     prices_export,
     prices_import,
 )
-from cloud.headoffice.selectors import ALL_STORES
+from cloud.headoffice.selectors import ALL_STORES, NO_STORE, staff_store_scope
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
-from retail.catalog.services import price_set, product_payload
+from retail.catalog.services import price_set, product_payload, products_deactivate
 from retail.outbox.services import event_append
 from retail.stores.models import Store
 
@@ -33,10 +35,11 @@ def _price_event(price: Price) -> None:
 class TaxRateInline(admin.TabularInline):
     model = TaxRate
     extra = 0
+    can_delete = False  # a later rate supersedes it (tax.rate_set); there is no event for a delete
 
 
 @admin.register(TaxClass)
-class TaxClassAdmin(admin.ModelAdmin):
+class TaxClassAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     inlines = [TaxRateInline]
 
@@ -62,12 +65,22 @@ class BarcodeInline(admin.TabularInline):
 class PriceInline(admin.TabularInline):
     model = Price
     extra = 0
+    can_delete = False  # a later price supersedes it (price.set); there is no event for a delete
     fields = ["amount", "store", "effective_from"]
     autocomplete_fields = ["store"]
 
+    def get_queryset(self, request):
+        # As on the price list: a store manager sees the chain-wide prices and their own store's.
+        prices = super().get_queryset(request)
+        scope = staff_store_scope(user=request.user)
+        if scope == ALL_STORES:
+            return prices
+        own = Q(store=scope) if scope != NO_STORE else Q(pk__in=[])
+        return prices.filter(own | Q(store__isnull=True))
+
 
 @admin.register(Product)
-class ProductAdmin(CsvAdminMixin, admin.ModelAdmin):
+class ProductAdmin(NoDeleteMixin, CsvAdminMixin, admin.ModelAdmin):
     csv_columns = PRODUCT_COLUMNS
     csv_filename = "catalog.csv"
     list_display = ["sku", "name", "unit", "tax_class", "active", "updated_at"]
@@ -75,6 +88,22 @@ class ProductAdmin(CsvAdminMixin, admin.ModelAdmin):
     search_fields = ["sku", "name", "barcodes__code"]
     inlines = [BarcodeInline, PriceInline]
     list_per_page = 50
+    actions = ["deactivate"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs.setdefault(
+            "help_texts",
+            {
+                "active": "Untick to take the product off sale at every store. Products are "
+                "deactivated, never deleted: sales, stock movements and transfers name them."
+            },
+        )
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.action(description="Deactivate selected products (off sale everywhere)", permissions=["change"])
+    def deactivate(self, request, queryset):
+        done = products_deactivate(products=queryset)
+        messages.success(request, f"{done} product(s) deactivated; the stores follow at their next sync.")
 
     def csv_import(self, request, data):
         return catalog_import(data=data)
@@ -97,7 +126,7 @@ class ProductAdmin(CsvAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(CsvAdminMixin, StoreScopedMixin, admin.ModelAdmin):
+class PriceAdmin(NoDeleteMixin, CsvAdminMixin, StoreScopedMixin, admin.ModelAdmin):
     csv_columns = PRICE_COLUMNS
     csv_filename = "prices.csv"
     chain_wide_rows_visible = True

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.selectors import member_history, staff_store_scope
 from retail.members.models import Member
 from retail.members.services import member_create, member_update
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Members are chain-wide. The page shows the member's merged set: the members merged into it,
     their points ledger and their purchases in every channel (store sales and online orders)."""
 

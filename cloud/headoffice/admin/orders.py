@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from cloud.api.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from cloud.api.orders import order_status_set
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.api_errors import DomainError
 
@@ -40,7 +41,7 @@ def _move(status: str):
 
 
 @admin.register(Order)
-class OrderAdmin(StoreScopedMixin, admin.ModelAdmin):
+class OrderAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
     """Online orders. Until sync routes them, head office (or the pickup store's manager) moves them on."""
 
     list_display = [

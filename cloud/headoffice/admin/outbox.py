@@ -1,13 +1,15 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
+from cloud.headoffice.admin.payloads import RedactedPayloadMixin
 from retail.outbox.models import Event
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(RedactedPayloadMixin, NoDeleteMixin, admin.ModelAdmin):
     list_display = ["origin", "seq", "type", "schema", "hlc", "created_at"]
     list_filter = ["origin", "type"]
-    readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "payload", "created_at"]
+    readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.sales.models import Sale, SaleLine, SaleTaxLine, Tender
 
@@ -35,7 +36,9 @@ class TenderInline(admin.TabularInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(StoreScopedMixin, admin.ModelAdmin):
+class SaleAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
+    """Sales and returns (``kind``), as the stores recorded them: read only, never deleted."""
+
     list_display = [
         "receipt_number",
         "kind",
@@ -51,6 +54,9 @@ class SaleAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_select_related = ["store", "terminal", "member"]
     inlines = [SaleLineInline, TaxLineInline, TenderInline]
     date_hierarchy = "completed_at"
+
+    def has_add_permission(self, request):
+        return False  # a sale typed in here would have no event and no stock movements
 
     def has_change_permission(self, request, obj=None):
         return False

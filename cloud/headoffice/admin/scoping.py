@@ -6,6 +6,8 @@ Permissions (``cloud/headoffice/roles.py``) say which kinds of rows a role may v
 
 from __future__ import annotations
 
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.db.models import Q
 
 from cloud.headoffice.selectors import ALL_STORES, NO_STORE, staff_store_scope
@@ -61,8 +63,24 @@ class StoreScopedMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_list_filter(self, request):
-        # Other stores' names in the filter sidebar would leak what a manager cannot open.
+        """Other stores' names in the filter sidebar would leak what a manager cannot open: for a
+        scoped user a filter on the store is dropped, and a filter on any other relation (a sale's
+        terminal) offers only the related rows of the scoped list (``RelatedOnlyFieldListFilter``)."""
         filters = super().get_list_filter(request)
         if self.store_scope(request) == ALL_STORES:
             return filters
-        return [f for f in filters if f != "store"]
+        scoped = []
+        for list_filter in filters:
+            if isinstance(list_filter, str):
+                name = list_filter
+            elif isinstance(list_filter, (list, tuple)) and list_filter[1] is admin.RelatedFieldListFilter:
+                name = list_filter[0]
+            else:  # a filter class of the admin's own, or one with no other rows to offer
+                scoped.append(list_filter)
+                continue
+            field = get_fields_from_path(self.model, name)[-1]
+            if not field.is_relation:
+                scoped.append(list_filter)
+            elif field.related_model is not Store:
+                scoped.append((name, admin.RelatedOnlyFieldListFilter))
+        return scoped

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from cloud.headoffice.roles import staff_payload, staff_role_check, staff_role_set
 from cloud.headoffice.selectors import ALL_STORES
@@ -11,7 +12,9 @@ from retail.staff.models import Role, User
 
 
 @admin.register(User)
-class StaffAdmin(StoreScopedMixin, UserAdmin):
+class StaffAdmin(NoDeleteMixin, StoreScopedMixin, UserAdmin):
+    """Staff leave by being made inactive (``is_active``, in staff.updated); sales and shifts name them."""
+
     list_display = ["username", "first_name", "last_name", "role", "store", "is_active"]
     list_filter = ["role", "store", "is_active"]
     fieldsets = [

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cloud.headoffice.admin.no_delete import NoDeleteMixin
 from cloud.headoffice.admin.scoping import StoreScopedMixin
 from retail.outbox.services import event_append
 from retail.stores.models import Store, Terminal
@@ -19,11 +20,14 @@ TERMINAL_FIELDS = [
 class TerminalInline(admin.TabularInline):
     model = Terminal
     extra = 0
+    can_delete = False  # a lane is closed by unticking active (terminal.updated)
     fields = TERMINAL_FIELDS
 
 
 @admin.register(Store)
-class StoreAdmin(StoreScopedMixin, admin.ModelAdmin):
+class StoreAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
+    """A store closes by unticking active (store.updated); it is never deleted."""
+
     store_path = "id"
     list_display = ["code", "name", "city", "active"]
     search_fields = ["code", "name", "city"]

@@ -69,3 +69,39 @@ async def _refused():
     for user in (cashier, None):
         communicator, connected = await _connect(user)
         assert not connected
+
+
+def _session_cookie(user) -> bytes:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def test_the_routed_socket_refuses_a_page_of_another_origin():
+    async_to_sync(_origin_checked)()
+
+
+async def _origin_checked():
+    from cloud.asgi import application
+
+    # given S01's manager signed in to the admin (their session cookie)
+    _, _, _, manager = await sync_to_async(_given)()
+    cookie = await sync_to_async(_session_cookie)(manager)
+
+    # when a page of this site, a page of another site (sending the same cookie) and a client
+    # that says no origin open the socket through the cloud's routes
+    outcomes = []
+    for origin in (b"http://localhost", b"https://evil.example", None):
+        headers = [(b"cookie", cookie), (b"host", b"localhost")]
+        if origin is not None:
+            headers.append((b"origin", origin))
+        communicator = WebsocketCommunicator(application, "/ws/reporting/live", headers=headers)
+        connected, _ = await communicator.connect()
+        outcomes.append(connected)
+        if connected:
+            await communicator.disconnect()
+
+    # then only the page of this site is let in
+    assert outcomes == [True, False, False]

@@ -1,13 +1,25 @@
 """Each admin page, for each role: what it may see, and that what it may not do is refused."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 
+from cloud.sync.models import (
+    FeedEntry,
+    MemberMergeProposal,
+    Oversell,
+    PointsOverdraw,
+    QuarantinedEvent,
+    StoreCredential,
+)
 from retail.catalog.models import Price
 from retail.outbox.models import Event
 from retail.stores.models import Terminal
+from tests.factories import make_member
 
+# Pages every role with admin access opens (a store manager: scoped to their store).
 PAGES = [
     "/admin/",
     "/admin/catalog/product/",
@@ -22,7 +34,178 @@ PAGES = [
     "/admin/omni_api/order/",
     "/admin/shifts/shift/",
     "/admin/reporting/dailystoresales/",
+    "/admin/transfers/transfer/",
 ]
+
+# Chain-wide pages: head office and analysts open them, a store manager is refused (403).
+CHAIN_PAGES = [
+    "/admin/outbox/event/",
+    "/admin/omni_api/apikey/",
+    "/admin/cloud_sync/storesyncstate/",
+    "/admin/cloud_sync/quarantinedevent/",
+    "/admin/cloud_sync/oversell/",
+    "/admin/cloud_sync/pointsoverdraw/",
+    "/admin/cloud_sync/membermergeproposal/",
+    "/admin/cloud_sync/feedentry/",
+    "/admin/cloud_sync/enrollmentcode/",
+    "/admin/cloud_sync/storecredential/",
+]
+
+# Superusers only (Django's own groups page; no role has permissions on it).
+SUPERUSER_PAGES = ["/admin/auth/group/"]
+
+
+@pytest.fixture
+def sync_rows(chain):
+    """One row of each kind the sync pages list, all at S01 (or chain-wide), none decided yet."""
+    from cloud.sync.services import enrollment_code_create, store_enroll
+
+    _, code = enrollment_code_create(store=chain.s1)
+    store_enroll(code=code)
+    enrollment_code_create(store=chain.s2)
+    member, duplicate = make_member(phone="+4930123"), make_member(phone="+4930123")
+    return {
+        "oversell": Oversell.objects.create(
+            store=chain.s1, product=chain.product, on_hand=Decimal("-1"), origin="S01", seq=7
+        ),
+        "pointsoverdraw": PointsOverdraw.objects.create(member=member, balance=-5, origin="S01", seq=8),
+        "quarantinedevent": QuarantinedEvent.objects.create(
+            store=chain.s1,
+            event_id=uuid.uuid4(),
+            origin="S01",
+            seq=9,
+            hlc=1,
+            type="points.posted",
+            schema=1,
+            payload={"id": str(uuid.uuid4()), "member_id": str(member.id), "kind": "earn", "points": 5},
+            reason="missing_reference",  # the member has arrived since: a retry applies it
+        ),
+        "storecredential": StoreCredential.objects.get(store=chain.s1),
+        "membermergeproposal": MemberMergeProposal.objects.create(
+            member=member, duplicate=duplicate, matched_on="phone"
+        ),
+        "feedentry": FeedEntry.objects.create(
+            seq=1000,  # clear of the positions a retry hands out
+            event_id=uuid.uuid4(),
+            origin="cloud",
+            origin_seq=1,
+            hlc=1,
+            type="store.updated",
+            schema=1,
+            payload={"id": str(chain.s1.id), "name": "Berlin"},
+        ),
+    }
+
+
+# (model, action, whether it was done to the row)
+SYNC_ACTIONS = [
+    ("oversell", "mark_resolved", lambda row: row.resolved_at is not None),
+    ("pointsoverdraw", "mark_resolved", lambda row: row.resolved_at is not None),
+    ("quarantinedevent", "retry", lambda row: row.resolved_at is not None),
+    ("storecredential", "revoke", lambda row: row.revoked_at is not None),
+    ("membermergeproposal", "dismiss", lambda row: row.resolved_at is not None),
+]
+
+
+def _run_action(client, model, action, row):
+    return client.post(f"/admin/cloud_sync/{model}/", {"action": action, "_selected_action": [str(row.pk)]})
+
+
+def test_the_page_lists_name_every_admin_page():
+    registered = {f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry}
+    assert registered == set(PAGES[1:]) | set(CHAIN_PAGES) | set(SUPERUSER_PAGES)
+
+
+@pytest.mark.parametrize("who", ["head_office", "analyst"])
+@pytest.mark.parametrize("url", CHAIN_PAGES)
+def test_every_chain_page_loads_for_head_office_and_analysts(client, chain, sync_rows, who, url):
+    client.force_login(getattr(chain, who))
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", CHAIN_PAGES + SUPERUSER_PAGES)
+def test_chain_pages_are_not_for_store_managers(client, chain, url):
+    client.force_login(chain.manager)
+    assert client.get(url).status_code == 403
+
+
+def test_every_admin_action_says_which_permission_it_needs():
+    # Django offers an action without ``permissions`` to anyone who may view the list.
+    unguarded = [
+        f"{type(model_admin).__name__}.{name}"
+        for model_admin in admin.site._registry.values()
+        for func, name, _ in model_admin._get_base_actions()
+        if not getattr(func, "allowed_permissions", ())
+    ]
+    assert unguarded == []
+
+
+def test_no_admin_page_offers_an_analyst_an_action(rf, chain):
+    # given an analyst's request
+    request = rf.get("/admin/")
+    request.user = chain.analyst
+
+    # when every admin says which actions it offers them
+    offered = {
+        type(model_admin).__name__: sorted(model_admin.get_actions(request))
+        for model_admin in admin.site._registry.values()
+    }
+
+    # then none offers any
+    assert {name: actions for name, actions in offered.items() if actions} == {}
+
+
+@pytest.mark.parametrize("model, action, done", SYNC_ACTIONS)
+def test_an_analyst_is_not_offered_a_sync_action_and_posting_it_changes_nothing(
+    client, chain, sync_rows, model, action, done
+):
+    # given an analyst on a sync page with an undecided row
+    client.force_login(chain.analyst)
+    row = sync_rows[model]
+
+    # when they look for the action and post it anyway
+    page = client.get(f"/admin/cloud_sync/{model}/").content.decode()
+    posted = _run_action(client, model, action, row)
+
+    # then it was not offered and the row is as it was
+    assert f'value="{action}"' not in page
+    assert posted.status_code in (200, 302, 403)
+    row.refresh_from_db()
+    assert not done(row)
+
+
+@pytest.mark.parametrize("model, action, done", SYNC_ACTIONS)
+def test_head_office_runs_each_sync_action(client, chain, sync_rows, model, action, done):
+    # given head office on a sync page with an undecided row
+    client.force_login(chain.head_office)
+    row = sync_rows[model]
+
+    # when they pick the action offered and run it on the row
+    page = client.get(f"/admin/cloud_sync/{model}/").content.decode()
+    posted = _run_action(client, model, action, row)
+
+    # then it was offered and done
+    assert f'value="{action}"' in page
+    assert posted.status_code == 302
+    row.refresh_from_db()
+    assert done(row)
+
+
+@pytest.mark.parametrize("model, action, done", SYNC_ACTIONS)
+def test_a_store_manager_cannot_run_sync_actions_even_on_their_store(
+    client, chain, sync_rows, model, action, done
+):
+    # given S01's manager (every row is S01's or chain-wide)
+    client.force_login(chain.manager)
+    row = sync_rows[model]
+
+    # when they post the action
+    posted = _run_action(client, model, action, row)
+
+    # then it is forbidden and nothing changed: sync's decisions are head office's
+    assert posted.status_code == 403
+    row.refresh_from_db()
+    assert not done(row)
 
 
 @pytest.mark.parametrize("who", ["head_office", "analyst", "manager"])
@@ -30,11 +213,6 @@ PAGES = [
 def test_every_list_page_loads_for_every_role(client, chain, who, url):
     client.force_login(getattr(chain, who))
     assert client.get(url).status_code == 200
-
-
-def test_outbox_events_are_not_for_store_managers(client, chain):
-    client.force_login(chain.manager)
-    assert client.get("/admin/outbox/event/").status_code == 403
 
 
 def test_a_store_manager_sees_only_their_own_stores_sales(client, chain):
@@ -60,13 +238,14 @@ def test_head_office_and_analysts_see_every_stores_sales(client, chain):
         assert "S01-T01-000001" in listing and "S02-T01-000001" in listing
 
 
-def test_an_analyst_can_change_nothing(client, chain):
-    # given an analyst looking at a product
+def test_an_analyst_can_change_nothing(client, chain, sync_rows):
+    # given an analyst looking at a product, with sync rows waiting for a decision
     client.force_login(chain.analyst)
     url = f"/admin/catalog/product/{chain.product.pk}/change/"
     page = client.get(url)
 
-    # when they post changes to a product, a store and a new price anyway
+    # when they post changes to a product, a store and a new price anyway, and every sync action
+    actions = [_run_action(client, model, action, sync_rows[model]) for model, action, _ in SYNC_ACTIONS]
     posts = [
         client.post(url, {"sku": chain.product.sku, "name": "Hacked", "unit": "each", "tax_class": "STD"}),
         client.post(f"/admin/stores/store/{chain.s1.pk}/change/", {"code": "S01", "name": "Hacked"}),
@@ -86,6 +265,11 @@ def test_an_analyst_can_change_nothing(client, chain):
     assert (chain.product.name, chain.s1.name) == ("Bananas", "Berlin")
     assert Price.objects.count() == 1
     assert not Event.objects.exists()
+    assert all(a.status_code in (200, 403) for a in actions)  # 200: the list again, no action run
+    for model, _, done in SYNC_ACTIONS:
+        row = sync_rows[model]
+        row.refresh_from_db()
+        assert not done(row), model
 
 
 def test_a_store_manager_edits_their_own_store_and_not_another(client, chain):
@@ -261,3 +445,85 @@ def test_z_reports_of_another_store_are_hidden_from_a_store_manager(client, chai
     assert own.status_code == 200 and "&quot;sales_total&quot;: &quot;123.45&quot;" in own.content.decode()
     assert other.status_code == 302
     assert by_head_office.status_code == 200 and "S02" in by_head_office.content.decode()
+
+
+@pytest.fixture
+def elsewhere(chain):
+    """What happened at S02, and between S02 and a third store: none of it is S01's manager's business."""
+    from datetime import UTC, datetime
+
+    from cloud.api.orders import OrderItem, order_place
+    from cloud.api.services import api_key_create
+    from cloud.transfers.services import TransferItem, transfer_draft_save
+    from retail.catalog.services import price_set
+    from retail.shifts.models import Shift
+    from retail.stock.services import stock_move
+    from tests.factories import make_store
+
+    s3 = make_store("S03", name="Munich")
+    stock_move(store_id=chain.s2.id, product_id=chain.product.id, kind="receipt", quantity=Decimal("9"))
+    price_set(product=chain.product, amount=Decimal("2.99"), store=chain.s2)
+    Shift.objects.create(
+        store=chain.s2,
+        terminal=Terminal.objects.get(store=chain.s2),
+        cashier=chain.cashier2,
+        status="closed",
+        opened_at=datetime(2026, 3, 1, 8, tzinfo=UTC),
+        closed_at=datetime(2026, 3, 1, 18, tzinfo=UTC),
+        opening_float=Decimal("100.00"),
+    )
+    key, _ = api_key_create(name="Web shop")
+    order_place(
+        api_key=key,
+        reference="r-S02",
+        fulfilment="pickup",
+        store_code="S02",
+        items=[OrderItem(sku=chain.product.sku, quantity=Decimal("1"))],
+    )
+    transfer_draft_save(
+        from_store=chain.s2,
+        to_store=s3,
+        items=[TransferItem(product=chain.product, quantity="1")],
+        by=chain.head_office,
+    )
+    return chain
+
+
+@pytest.mark.parametrize("url", [*PAGES, "product"])
+def test_no_page_a_store_manager_opens_names_another_store(client, elsewhere, url):
+    # given S01's manager, and sales, stock, a price, a shift, an order and a transfer elsewhere
+    client.force_login(elsewhere.manager)
+    if url == "product":
+        url = f"/admin/catalog/product/{elsewhere.product.pk}/change/"
+
+    # when they open the page
+    page = client.get(url)
+
+    # then nothing on it (rows, filters, inlines) names S02 or S03, nor their terminals
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert [name for name in ("S02", "Hamburg", "S03", "Munich") if name in html] == []
+
+
+def test_the_sales_terminal_filter_offers_a_store_manager_their_own_lanes(client, chain):
+    # given sales on two lanes of S01 (one lane only would need no filter) and on S02's lane
+    from tests.factories import make_completed_sale, make_terminal
+
+    own, other = make_terminal(chain.s1, "T02"), Terminal.objects.get(store=chain.s2)
+    sale = make_completed_sale(
+        chain.s1, lines=[(chain.product, "1", "2.50")], receipt_number="S01-T02-000001"
+    )
+    sale.terminal = own
+    sale.save()
+
+    # when S01's manager and head office open the sales list
+    client.force_login(chain.manager)
+    for_manager = client.get("/admin/sales/sale/").content.decode()
+    client.force_login(chain.head_office)
+    for_head_office = client.get("/admin/sales/sale/").content.decode()
+
+    # then the manager may filter by their lane only; head office by either
+    assert f"terminal__id__exact={own.pk}" in for_manager
+    assert f"terminal__id__exact={other.pk}" not in for_manager
+    assert f"terminal__id__exact={own.pk}" in for_head_office
+    assert f"terminal__id__exact={other.pk}" in for_head_office
