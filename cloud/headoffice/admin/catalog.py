@@ -105,8 +105,8 @@ class ProductAdmin(NoDeleteMixin, CsvAdminMixin, admin.ModelAdmin):
         done = products_deactivate(products=queryset)
         messages.success(request, f"{done} product(s) deactivated; the stores follow at their next sync.")
 
-    def csv_import(self, request, data):
-        return catalog_import(data=data)
+    def csv_import(self, request, data, progress=None):
+        return catalog_import(data=data, **({"progress": progress} if progress else {}))
 
     def csv_export(self, request):
         return catalog_export(products=self.get_queryset(request))
@@ -146,10 +146,10 @@ class PriceAdmin(NoDeleteMixin, CsvAdminMixin, StoreScopedMixin, admin.ModelAdmi
             )
             obj.pk = saved.pk
 
-    def csv_import(self, request, data):
+    def csv_import(self, request, data, progress=None):
         scope = self.store_scope(request)
         store = None if scope == ALL_STORES else Store.objects.get(pk=scope)
-        return prices_import(data=data, store=store)
+        return prices_import(data=data, store=store, **({"progress": progress} if progress else {}))
 
     def csv_export(self, request):
         return prices_export(prices=self.get_queryset(request))

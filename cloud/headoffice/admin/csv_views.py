@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+
+from cloud.headoffice.import_jobs import import_job_start, import_job_status, report_dict
+
+# Files up to this many lines are imported within the request; larger ones in the background,
+# with a progress bar (a 100,000-row file takes longer than a proxy waits for an answer).
+CSV_IMPORT_INLINE_LINES = 5000
 
 
 class CsvAdminMixin:
@@ -15,7 +22,7 @@ class CsvAdminMixin:
     csv_columns: list[str] = []
     csv_filename = "export.csv"
 
-    def csv_import(self, request, data):  # -> ImportReport
+    def csv_import(self, request, data, progress=None):  # -> ImportReport
         raise NotImplementedError
 
     def csv_export(self, request):  # -> iterator of CSV text chunks
@@ -29,6 +36,16 @@ class CsvAdminMixin:
         name = f"{opts.app_label}_{opts.model_name}"
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name=f"{name}_import"),
+            path(
+                "import/<str:job_id>/",
+                self.admin_site.admin_view(self.import_job_view),
+                name=f"{name}_import_job",
+            ),
+            path(
+                "import/<str:job_id>/status.json",
+                self.admin_site.admin_view(self.import_job_status_view),
+                name=f"{name}_import_job_status",
+            ),
             path("export.csv", self.admin_site.admin_view(self.export_view), name=f"{name}_export"),
             *super().get_urls(),
         ]
@@ -42,15 +59,45 @@ class CsvAdminMixin:
             raise PermissionDenied
         report = None
         if request.method == "POST" and request.FILES.get("file"):
-            report = self.csv_import(request, request.FILES["file"].read())
+            upload = request.FILES["file"]
+            data = upload.read()
+            inline = getattr(settings, "CSV_IMPORT_INLINE_LINES", CSV_IMPORT_INLINE_LINES)
+            if data.count(b"\n") > inline:
+                job_id = import_job_start(
+                    run=lambda progress: self.csv_import(request, data, progress=progress),
+                    owner_id=request.user.pk,
+                    filename=upload.name,
+                )
+                return HttpResponseRedirect(f"{job_id}/")
+            report = report_dict(self.csv_import(request, data))
+        return self._import_page(request, report=report)
+
+    def _import_page(self, request, *, report=None, job=None):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"Import {self.model._meta.verbose_name_plural}",
             "columns": self.csv_columns,
             "report": report,
+            "job": job,
         }
         return TemplateResponse(request, "admin/headoffice/csv_import.html", context)
+
+    def _job(self, request, job_id: str) -> dict:
+        if not self.csv_import_allowed(request):
+            raise PermissionDenied
+        job = import_job_status(job_id=job_id, owner_id=request.user.pk)
+        if job is None:
+            raise Http404("No such import (they are kept for a day, for the one who started them).")
+        return job
+
+    def import_job_view(self, request, job_id: str):
+        job = self._job(request, job_id)
+        return self._import_page(request, report=job.get("report"), job=job)
+
+    def import_job_status_view(self, request, job_id: str):
+        job = self._job(request, job_id)
+        return JsonResponse({k: job.get(k) for k in ("state", "phase", "done", "total", "error")})
 
     def export_view(self, request):
         if not self.has_view_permission(request):

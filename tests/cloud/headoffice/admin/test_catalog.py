@@ -1,7 +1,12 @@
+import time
+
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from retail.catalog.models import Price, Product
 from retail.outbox.models import Event
+from retail.staff.models import Role
+from tests.factories import make_user
 
 HEADER = "sku,name,unit,tax_class,active,barcodes,price\n"
 
@@ -65,3 +70,58 @@ def test_a_store_manager_imports_prices_for_their_store_only(client, chain):
     assert Price.objects.count() == 1
     exported = b"".join(client.get("/admin/catalog/price/export.csv").streaming_content).decode()
     assert len(exported.splitlines()) == 2  # header and the chain-wide price
+
+
+def _rows(n: int, *, bad_line: int | None = None) -> str:
+    lines = [
+        f"{1000 + i},Item {i},{'litre' if i + 2 == bad_line else 'each'},STD,true,,1.{i % 100:02d}\n"
+        for i in range(n)
+    ]
+    return HEADER + "".join(lines)
+
+
+def _finished(client, job_url: str) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(job_url + "status.json").json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish within 60 s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_imports_in_the_background_with_progress_and_its_report(client, chain, settings):
+    settings.CSV_IMPORT_INLINE_LINES = 100
+    client.force_login(chain.head_office)
+    # when head office uploads 3,000 rows (more than are imported within the request)
+    response = client.post("/admin/catalog/product/import/", {"file": _upload(_rows(3000))})
+    # then they are sent to the import's own page, which shows its progress until it ends
+    assert response.status_code == 302
+    job_url = "/admin/catalog/product/import/" + response["Location"]
+    first = client.get(job_url).content.decode()
+    assert 'id="import-progress"' in first or "Applied 3000 rows" in first  # it may be done already
+    status = _finished(client, job_url)
+    assert (status["state"], status["phase"]) == ("done", "apply")
+    assert status["done"] == status["total"] >= 3000  # steps: the products, then their prices
+    page = client.get(job_url).content.decode()
+    assert "Applied 3000 rows: 3000 created, 0 changed, 0 unchanged, 3000 prices set." in page
+    assert Product.objects.count() == 3001
+    # and nobody else sees that import
+    client.force_login(make_user(Role.HEAD_OFFICE, username="other", is_staff=True))
+    assert client.get(job_url).status_code == 404
+    client.force_login(chain.analyst)
+    assert client.get(job_url + "status.json").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_with_a_bad_row_changes_nothing_and_names_the_row(client, chain, settings):
+    settings.CSV_IMPORT_INLINE_LINES = 100
+    client.force_login(chain.head_office)
+    response = client.post("/admin/catalog/product/import/", {"file": _upload(_rows(2000, bad_line=1500))})
+    job_url = "/admin/catalog/product/import/" + response["Location"]
+    assert _finished(client, job_url)["state"] == "done"
+    page = client.get(job_url).content.decode()
+    assert "Nothing was changed: 1 of 2000 rows refused." in page
+    assert "<td>1500</td><td>2498</td><td>unit must be one of each, kg: &#x27;litre&#x27;</td>" in page
+    assert Product.objects.count() == 1 and not Event.objects.exists()
