@@ -1,10 +1,15 @@
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
+from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.dateparse import parse_date
 
 from cloud.headoffice.admin.scoping import StoreScopedMixin
+from cloud.headoffice.z_reports import store_day_z_reports
 from retail.shifts.models import CashMovement, Shift
+
+STORE_DAYS_SHOWN = 60
 
 
 class CashMovementInline(admin.TabularInline):
@@ -35,6 +40,43 @@ class ShiftAdmin(StoreScopedMixin, admin.ModelAdmin):
     inlines = [CashMovementInline]
     exclude = ["z_report", "counted_denominations"]
     readonly_fields = ["z_report_text", "denominations_text"]
+    change_list_template = "admin/headoffice/shift_change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "store-days/",
+                self.admin_site.admin_view(self.store_days_view),
+                name="shifts_shift_store_days",
+            ),
+            *super().get_urls(),
+        ]
+
+    def store_days_view(self, request):
+        """Z reports per store and day: the day's closed shifts of each store, summed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        shifts = self.get_queryset(request)
+        date_from, date_to = (
+            parse_date(request.GET.get("from", "") or ""),
+            parse_date(request.GET.get("to", "") or ""),
+        )
+        if date_from:
+            shifts = shifts.filter(closed_at__date__gte=date_from)
+        if date_to:
+            shifts = shifts.filter(closed_at__date__lte=date_to)
+        if request.GET.get("store"):
+            shifts = shifts.filter(store__code=request.GET["store"])
+        days = store_day_z_reports(shifts=shifts)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Z reports by store and day",
+            "days": days[:STORE_DAYS_SHOWN],
+            "more": len(days) > STORE_DAYS_SHOWN,
+            "filters": {"from": date_from, "to": date_to, "store": request.GET.get("store", "")},
+        }
+        return TemplateResponse(request, "admin/headoffice/z_store_days.html", context)
 
     def has_add_permission(self, request):
         return False
@@ -47,12 +89,10 @@ class ShiftAdmin(StoreScopedMixin, admin.ModelAdmin):
 
     @admin.display(description="Z report")
     def z_report_text(self, obj):
-        return (
-            format_html("<pre>{}</pre>", json.dumps(obj.z_report, indent=2, ensure_ascii=False))
-            if obj.z_report
-            else "—"
-        )
+        if not obj.z_report:
+            return "—"
+        return render_to_string("admin/headoffice/z_report.html", {"z": obj.z_report})
 
     @admin.display(description="Counted denominations")
     def denominations_text(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.counted_denominations, indent=2))
+        return render_to_string("admin/headoffice/denominations.html", {"counted": obj.counted_denominations})
