@@ -23,7 +23,7 @@ from retail.sales.models import Sale, SaleStatus, Tender, TenderKind
 from retail.shifts.selectors import shift_open_for
 from retail.stock.models import StockLevel
 from retail.stores.models import Store, Terminal
-from store_node.checkout.selectors import product_search
+from store_node.checkout.selectors import product_search, product_words_match
 from store_node.checkout.services.sales import product_for_scan
 from store_node.checkout.services.tenders import cash_increment
 from store_node.devices import publish
@@ -273,15 +273,12 @@ def count_list_tax_classes() -> list[TaxClass]:
 
 
 def count_list(*, store: Store, query: str = "", tax_class: str = "", stock: str = "any") -> CountList:
-    """The active products to count from a list, by name and SKU: those whose name holds every word
-    of ``query`` or whose SKU starts with it (or the one a scanned barcode names), of one tax class,
-    and those on the book here (``on_hand``) or below zero on it (``negative``)."""
+    """The active products to count from a list: those with a word of the name or SKU starting with
+    every word of ``query`` (as the till's search: "tuna 200", "FISH-"), or the one a scanned barcode
+    names; of one tax class; on the book here (``on_hand``) or below zero on it (``negative``)."""
     products = Product.objects.filter(active=True)
     query = query.strip()
     if query:
-        by_name = Q()
-        for word in query.split()[:6]:
-            by_name &= Q(name__icontains=word)
         codes = {query}
         try:
             scan = parse_scan(query)
@@ -290,8 +287,7 @@ def count_list(*, store: Store, query: str = "", tax_class: str = "", stock: str
         if scan is not None and scan.kind in ("gtin", "gs1", "variable_measure"):
             codes.add(scan.key)
         products = products.filter(
-            by_name
-            | Q(sku__istartswith=query)
+            product_words_match(query=query)
             | Q(id__in=Barcode.objects.filter(code__in=codes).values("product_id"))
         )
     if tax_class:
