@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 
 from hardware.layout import PAPER_58MM, PAPER_80MM, receipt_layout
 from hardware.payload import receipt_from_dict
 from hardware.preview import render_html
 from retail.api_errors import DomainError
 from retail.barcodes import BarcodeError, parse_scan
-from retail.catalog.models import Product
+from retail.catalog.models import Barcode, Product, TaxClass
 from retail.catalog.selectors import price_for
 from retail.money import money_sum
 from retail.pricing import cash_due
@@ -22,7 +23,7 @@ from retail.sales.models import Sale, SaleStatus, Tender, TenderKind
 from retail.shifts.selectors import shift_open_for
 from retail.stock.models import StockLevel
 from retail.stores.models import Store, Terminal
-from store_node.checkout.selectors import product_search
+from store_node.checkout.selectors import product_search, product_words_match
 from store_node.checkout.services.sales import product_for_scan
 from store_node.checkout.services.tenders import cash_increment
 from store_node.devices import publish
@@ -240,4 +241,65 @@ def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
         on_hand_here=here,
         held_here=held_for_orders(store_id=store.id, product_id=product.id) if store else Decimal("0"),
         elsewhere=elsewhere,
+    )
+
+
+COUNT_LIST_LIMIT = 100  # rows on one list: more is no list to count on a phone; narrow it instead
+COUNT_LIST_STOCK = {
+    "any": "Every product",
+    "on_hand": "On the book here",
+    "negative": "Below zero on the book",
+}
+
+
+@dataclass(frozen=True)
+class CountListRow:
+    product: Product
+    book: Decimal  # on the book here now (the page shows it only where the store's policy says so)
+
+
+@dataclass(frozen=True)
+class CountList:
+    rows: list[CountListRow]
+    total: int  # products that match; only the first ``COUNT_LIST_LIMIT`` are rows
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def count_list_tax_classes() -> list[TaxClass]:
+    return list(TaxClass.objects.order_by("code"))
+
+
+def count_list(*, store: Store, query: str = "", tax_class: str = "", stock: str = "any") -> CountList:
+    """The active products to count from a list: those with a word of the name or SKU starting with
+    every word of ``query`` (as the till's search: "tuna 200", "FISH-"), or the one a scanned barcode
+    names; of one tax class; on the book here (``on_hand``) or below zero on it (``negative``)."""
+    products = Product.objects.filter(active=True)
+    query = query.strip()
+    if query:
+        codes = {query}
+        try:
+            scan = parse_scan(query)
+        except BarcodeError:
+            scan = None
+        if scan is not None and scan.kind in ("gtin", "gs1", "variable_measure"):
+            codes.add(scan.key)
+        products = products.filter(
+            product_words_match(query=query)
+            | Q(id__in=Barcode.objects.filter(code__in=codes).values("product_id"))
+        )
+    if tax_class:
+        products = products.filter(tax_class_id=tax_class)
+    levels = StockLevel.objects.filter(store=store)
+    if stock == "on_hand":
+        products = products.filter(id__in=levels.filter(on_hand__gt=0).values("product_id"))
+    elif stock == "negative":
+        products = products.filter(id__in=levels.filter(on_hand__lt=0).values("product_id"))
+    total = products.count()
+    chosen = list(products.order_by("name", "sku")[:COUNT_LIST_LIMIT])
+    book = dict(levels.filter(product_id__in=[p.id for p in chosen]).values_list("product_id", "on_hand"))
+    return CountList(
+        rows=[CountListRow(product=p, book=book.get(p.id, Decimal("0"))) for p in chosen], total=total
     )

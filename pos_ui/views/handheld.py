@@ -7,8 +7,9 @@ staff member is ``request.handheld_staff``.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,14 +23,28 @@ from pos_ui.handheld_auth import (
     idle_seconds,
     safe_next,
 )
-from pos_ui.selectors import handheld_lookup, this_store
+from pos_ui.selectors import (
+    COUNT_LIST_STOCK,
+    count_list_tax_classes,
+    handheld_lookup,
+    this_store,
+)
+from pos_ui.selectors import count_list as count_list_products
 from pos_ui.views.common import screen_context
 from retail.api_errors import DomainError
-from retail.catalog.models import Product
-from retail.stock.models import StockLevel
-from store_node.checkout.services.handheld import count_post_needs_approval, handheld_login, stock_count_post
+from retail.catalog.models import Unit
+from store_node.checkout.services.handheld import (
+    CountSheet,
+    count_post_needs_approval,
+    count_scan,
+    count_sheet_post,
+    count_sheet_rows,
+    handheld_login,
+)
+from store_node.checkout.services.handheld import count_set as count_set_line
 
-COUNT_KEY = "handheld_count"  # {product_id: counted quantity as a string}, in the staff member's session
+COUNT_KEY = "handheld_count"  # the count sheet (CountSheet.as_data()), in the staff member's session
+COUNT_LIST_KEY = "handheld_count_list"  # the list last counted from, to go back to from the review
 COUNT_OWNER_KEY = "handheld_count_by"  # who that sheet is of: it is kept for them alone
 
 
@@ -68,6 +83,7 @@ def login(request):
         else:
             if request.session.get(COUNT_OWNER_KEY) != str(staff.pk):
                 request.session.pop(COUNT_KEY, None)  # someone else's count sheet is not yours
+                request.session.pop(COUNT_LIST_KEY, None)
             handheld_sign_in(request, staff)
             request.session[COUNT_OWNER_KEY] = str(staff.pk)
             return redirect(next_url)
@@ -82,6 +98,7 @@ def logout(request):
     """Sign out; the count sheet goes too (a sign-out by idle time keeps it for the same person)."""
     handheld_sign_out(request)
     request.session.pop(COUNT_KEY, None)
+    request.session.pop(COUNT_LIST_KEY, None)
     request.session.pop(COUNT_OWNER_KEY, None)
     return redirect(reverse("pos_ui:handheld_login") + "?why=signed_out")
 
@@ -98,76 +115,158 @@ def lookup(request):
     return render(request, template, screen_context(request, result=result, query=query, page="lookup"))
 
 
-def _sheet(request) -> dict[str, str]:
-    return dict(request.session.get(COUNT_KEY, {}))
+def _sheet(request) -> CountSheet:
+    return CountSheet(request.session.get(COUNT_KEY))
 
 
-def _count_rows(store, sheet: dict[str, str]) -> list[dict]:
-    """The sheet with the book quantity of each line (two queries, however long the sheet)."""
-    ids = [uuid.UUID(k) for k in sheet]
-    products = Product.objects.in_bulk(ids)
-    book = dict(
-        StockLevel.objects.filter(store=store, product_id__in=ids).values_list("product_id", "on_hand")
+def _keep(request, sheet: CountSheet) -> None:
+    request.session[COUNT_KEY] = sheet.as_data()
+
+
+def _counting_ctx(request, **extra) -> dict:
+    return screen_context(
+        request, page="count", shows_book=getattr(settings, "HANDHELD_COUNT_SHOWS_BOOK", False), **extra
     )
-    rows = []
-    for product_id in ids:
-        product = products.get(product_id)
-        if product is None:
-            continue
-        counted = Decimal(sheet[str(product_id)])
-        on_book = book.get(product_id, Decimal("0"))
-        rows.append(
-            {"product": product, "counted": counted, "book": on_book, "difference": counted - on_book}
-        )
-    return rows
+
+
+def _amount(value: Decimal, product) -> str:
+    return format(value.normalize(), "f") + (" kg" if product.unit == Unit.KG else "")
+
+
+def _said(change) -> tuple[str, str]:
+    """The message for one change of the sheet: the product's count now, and what a scan added."""
+    if change.line is None:
+        return ("ok", f"{change.product.name}: not counted.")
+    added = f" (+{_amount(change.added, change.product)})" if change.added is not None else ""
+    return ("ok", f"{change.product.name}: {_amount(change.line.counted, change.product)} counted{added}.")
+
+
+def _sheet_screen(request, sheet: CountSheet, *, message=None, last=None):
+    """The shelf count: the sheet's lines (the htmx fragment), or the whole page."""
+    store = this_store()
+    ctx = _counting_ctx(
+        request,
+        rows=count_sheet_rows(store=store, sheet=sheet),
+        message=message,
+        last=last,
+    )
+    template = (
+        "pos_ui/handheld/count_sheet.html"
+        if request.headers.get("HX-Request")
+        else "pos_ui/handheld/count.html"
+    )
+    return render(request, template, ctx)
 
 
 def count(request):
-    store = this_store()
-    ctx = screen_context(request, rows=_count_rows(store, _sheet(request)), message=None, page="count")
-    return render(request, "pos_ui/handheld/count.html", ctx)
+    """The shelf count: scan each item (each scan adds one), or type a count and scan (sets it)."""
+    return _sheet_screen(request, _sheet(request))
 
 
 @require_POST
 def count_add(request):
-    """Add (or correct) one counted line: a scan or SKU and the quantity on the shelf."""
+    """One scan or typed code: blank ``counted`` adds one (a weighed label its weight), a typed
+    ``counted`` sets the product's count."""
+    sheet = _sheet(request)
+    try:
+        change = count_scan(
+            store=this_store(),
+            sheet=sheet,
+            code=request.POST.get("code", ""),
+            counted=request.POST.get("counted", ""),
+        )
+    except DomainError as exc:
+        return _sheet_screen(request, sheet, message=("error", str(exc.detail)))
+    _keep(request, sheet)
+    if not request.headers.get("HX-Request"):
+        return redirect("pos_ui:handheld_count")  # a reload must not count the scan again
+    return _sheet_screen(request, sheet, message=_said(change), last=change.product.id)
+
+
+def count_list(request):
+    """Count from a list: choose products by name or SKU, tax class and stock here, then type each
+    one's count on its row (a blank row is not counted). Each row is kept on the sheet as it is
+    typed, so a long list survives a reload or an idle sign-out."""
+    store = this_store()
+    query = request.GET.get("q", "").strip()
+    tax_class = request.GET.get("tax", "").strip()
+    stock = request.GET.get("stock", "any")
+    if stock not in COUNT_LIST_STOCK:
+        stock = "any"
+    chosen = bool(query or tax_class or stock != "any")
+    found = (
+        count_list_products(store=store, query=query, tax_class=tax_class, stock=stock) if chosen else None
+    )
+    sheet = _sheet(request)
+    rows = [
+        {"product": row.product, "book": row.book, "line": sheet.lines.get(row.product.id)}
+        for row in (found.rows if found else [])
+    ]
+    ctx = _counting_ctx(
+        request,
+        query=query,
+        tax_class=tax_class,
+        stock=stock,
+        stock_choices=COUNT_LIST_STOCK.items(),
+        stock_label=COUNT_LIST_STOCK[stock],
+        tax_classes=count_list_tax_classes(),
+        found=found,
+        rows=rows,
+        sheet_size=len(sheet),
+        back=request.get_full_path(),
+    )
+    if chosen:
+        request.session[COUNT_LIST_KEY] = request.get_full_path()
+    return render(request, "pos_ui/handheld/count_list.html", ctx)
+
+
+@require_POST
+def count_set(request):
+    """Set one product's count as typed, from a row of a list (``part=row``: the row's count cell
+    comes back) or a line of the shelf sheet (the sheet comes back); blank: not counted."""
     store = this_store()
     sheet = _sheet(request)
-    message = None
-    code = request.POST.get("code", "").strip()
+    product_id = request.POST.get("product", "")
+    part = request.POST.get("part", "sheet")
     try:
-        counted = Decimal(request.POST.get("counted", "").strip().replace(",", "."))
-        if counted < 0 or counted != counted.quantize(Decimal("0.001")):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        counted = None
-        message = ("error", "Enter the counted quantity (a number, at most three decimals).")
-    if counted is not None:
-        result = handheld_lookup(query=code, store=store)
-        if result.product is None:
-            message = ("error", result.error or f"{code!r} names several products: scan the barcode.")
-        else:
-            sheet[str(result.product.id)] = str(counted)
-            request.session[COUNT_KEY] = sheet
-            message = ("ok", f"{result.product.name}: {counted} counted.")
-    ctx = screen_context(request, rows=_count_rows(store, sheet), message=message)
-    return render(request, "pos_ui/handheld/count_sheet.html", ctx)
+        change = count_set_line(
+            store=store, sheet=sheet, product_id=product_id, counted=request.POST.get("counted", "")
+        )
+    except DomainError as exc:
+        change, message = None, ("error", str(exc.detail))
+    else:
+        _keep(request, sheet)
+        message = _said(change)
+    if not request.headers.get("HX-Request"):
+        back = safe_next(request, request.POST.get("back")) or reverse("pos_ui:handheld_count")
+        return redirect(back)
+    if part != "row":
+        return _sheet_screen(request, sheet, message=message, last=change.product.id if change else None)
+    try:
+        line = sheet.lines.get(uuid.UUID(product_id))
+    except ValueError:
+        line = None
+    ctx = _counting_ctx(
+        request, status=False, product_id=product_id, line=line, message=message, sheet_size=len(sheet)
+    )
+    return render(request, "pos_ui/handheld/count_cell.html", ctx)
 
 
 @require_POST
 def count_remove(request, product_id):
     sheet = _sheet(request)
-    sheet.pop(str(product_id), None)
-    request.session[COUNT_KEY] = sheet
+    sheet.lines.pop(product_id, None)
+    _keep(request, sheet)
     return redirect("pos_ui:handheld_count_review")
 
 
 def _review(request, *, message=None):
     store = this_store()
-    ctx = screen_context(
+    rows = count_sheet_rows(store=store, sheet=_sheet(request))
+    ctx = _counting_ctx(
         request,
-        rows=_count_rows(store, _sheet(request)),
-        page="count",
+        rows=sorted(rows, key=lambda row: (row.product.name.casefold(), row.product.sku)),
+        list_url=request.session.get(COUNT_LIST_KEY) or reverse("pos_ui:handheld_count_list"),
         message=message,
         needs_approval=count_post_needs_approval(user=request.handheld_staff),
     )
@@ -180,22 +279,23 @@ def count_review(request):
 
 @require_POST
 def count_post(request):
-    """Post the sheet: one ``stock.counted`` event per line, each its difference from the book now.
+    """Post the sheet: one ``stock.counted`` event per line, each its difference from the book when
+    that line was counted (a sale rung since still counts).
 
     Who counted is the signed-in staff member; below a supervisor, a supervisor approves in place
     with their staff number and PIN (the service's rule). A refusal keeps the sheet.
     """
     approval = {"username": request.POST.get("username", "").strip(), "pin": request.POST.get("pin", "")}
     try:
-        posted = stock_count_post(
+        posted = count_sheet_post(
             store=this_store(),
-            counts={uuid.UUID(k): Decimal(v) for k, v in _sheet(request).items()},
+            sheet=_sheet(request),
             counted_by=request.handheld_staff,
             approval=approval if approval["username"] or approval["pin"] else None,
         )
     except DomainError as exc:
         return _review(request, message=("error", str(exc.detail)))
-    request.session[COUNT_KEY] = {}
+    _keep(request, CountSheet())
     ctx = screen_context(
         request,
         rows=[],

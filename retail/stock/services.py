@@ -206,15 +206,24 @@ def _levels_locked(store_id, product_ids) -> dict:
 
 
 def stock_count(
-    *, store_id, product_id, counted: Decimal, reference: str = "", note: str = ""
+    *,
+    store_id,
+    product_id,
+    counted: Decimal,
+    reference: str = "",
+    note: str = "",
+    book: Decimal | None = None,
 ) -> StockMovement | None:
     """Record a count as its difference from the book at the time of counting.
 
     Sales rung while the count was offline still count: only the difference moves stock, so the
-    count and the concurrent sales both survive a later merge (docs/sync-protocol.md).
+    count and the concurrent sales both survive a later merge (docs/sync-protocol.md). ``book`` is
+    the book quantity when the shelf was counted, for a count posted some time after it was taken
+    (a handheld's count sheet): a sale rung in between then still counts. Default: the book now.
     """
     with transaction.atomic():
-        book = stock_on_hand(store_id=store_id, product_id=product_id)
+        if book is None:
+            book = stock_on_hand(store_id=store_id, product_id=product_id)
         difference = counted - book
         movement = None
         if difference:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Q, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from retail.catalog.models import Barcode, Price, Product, TaxRate
@@ -146,6 +147,32 @@ def product_search(*, query: str, limit: int = 20) -> list[dict]:
         {"id": p.id, "sku": p.sku, "name": p.name, "unit": p.unit, "tax_class": p.tax_class_id}
         for p in qs.order_by("name")[:limit]
     ]
+
+
+def product_words_match(*, query: str) -> Q:
+    """A filter of ``Product``: the name or SKU has a word starting with every word of ``query``
+    (``product_search``'s rule, without its cap: for listing every match; "FISH-" finds the SKUs
+    FISH-1, FISH-2). On SQLite the FTS5 index answers it (milliseconds over 100,000 products, where
+    a LIKE scan takes a tenth of a second); elsewhere ``icontains`` on the name or the SKU's start.
+    No word matches nothing."""
+    words = _WORD.findall(query or "")[:6]
+    if any(len(w) > 1 for w in words):
+        words = [w for w in words if len(w) > 1]
+    if not words:
+        return Q(pk__in=[])
+    if connection.vendor == "sqlite":
+        match = " ".join(f'"{w}"*' for w in words)
+        return Q(
+            pk__in=RawSQL(
+                "SELECT p.id FROM checkout_product_fts f JOIN catalog_product p ON p.rowid = f.rowid "
+                "WHERE checkout_product_fts MATCH %s",
+                [match],
+            )
+        )
+    by_name = Q()
+    for w in words:
+        by_name &= Q(name__icontains=w)
+    return by_name | Q(sku__istartswith=query.strip())
 
 
 def _priced_sql(where: str, *, store_scoped: bool) -> str:

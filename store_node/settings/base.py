@@ -43,6 +43,9 @@ MIDDLEWARE = [*MIDDLEWARE, "pos_ui.handheld_auth.HandheldLoginMiddleware"]
 # this many hours after signing in.
 HANDHELD_IDLE_MINUTES = env.float("HANDHELD_IDLE_MINUTES", default=5)
 HANDHELD_SESSION_HOURS = env.float("HANDHELD_SESSION_HOURS", default=12)
+# A stock count is blind by default: the counting screens do not show the book quantity (the
+# review of the differences does). A store whose policy is to count against the book sets this.
+HANDHELD_COUNT_SHOWS_BOOK = env.bool("HANDHELD_COUNT_SHOWS_BOOK", default=False)
 
 ROOT_URLCONF = "store_node.urls"
 ASGI_APPLICATION = "store_node.asgi.application"

@@ -67,6 +67,25 @@ def test_a_count_records_its_difference_from_the_book():
     assert (counted["book"], counted["counted"], counted["difference"]) == ("7.000", "5", "-2.000")
 
 
+def test_a_count_taken_before_a_sale_and_posted_after_it_keeps_the_sale():
+    # given 10 on the book when the shelf is counted at 8, then a sale of 1 before the count is posted
+    store, product = make_store(), make_product()
+    stock_move(store_id=store.id, product_id=product.id, kind="receipt", quantity=Decimal("10"))
+    book_when_counted = stock_on_hand(store_id=store.id, product_id=product.id)
+    stock_move(store_id=store.id, product_id=product.id, kind="sale", quantity=Decimal("-1"))
+
+    # when the count is posted against the book it was taken against
+    movement = stock_count(
+        store_id=store.id, product_id=product.id, counted=Decimal("8"), book=book_when_counted
+    )
+
+    # then it records -2 (8 against 10), and the sale still counts: 7 on the book, as on the shelf
+    assert movement.quantity == Decimal("-2")
+    assert stock_on_hand(store_id=store.id, product_id=product.id) == Decimal("7")
+    counted = Event.objects.get(type="stock.counted").payload
+    assert (counted["book"], counted["counted"], counted["difference"]) == ("10.000", "8", "-2.000")
+
+
 def test_a_counts_note_says_who_counted_in_its_movement_and_its_event():
     store, product = make_store(), make_product()
 

@@ -1,4 +1,4 @@
-"""Staff on a handheld: signing in (the till's PIN check and lockout) and posting a count."""
+"""Staff on a handheld: signing in (the till's PIN check and lockout), counting and posting a count."""
 
 from decimal import Decimal
 
@@ -11,7 +11,15 @@ from retail.staff.models import Role
 from retail.stock.models import StockLevel, StockMovement
 from retail.stock.services import stock_move
 from store_node.checkout.selectors import handheld_staff_get
-from store_node.checkout.services.handheld import handheld_login, stock_count_post
+from store_node.checkout.services.handheld import (
+    CountLine,
+    CountSheet,
+    count_scan,
+    count_set,
+    count_sheet_post,
+    handheld_login,
+    stock_count_post,
+)
 from store_node.checkout.services.terminal_login import PinRefused, terminal_login
 from tests.factories import make_product, make_store, make_user
 
@@ -151,3 +159,73 @@ def test_an_empty_sheet_is_refused(till):
         stock_count_post(store=till.store, counts={}, counted_by=till.supervisor)
 
     assert refused.value.code == "count_empty"
+
+
+def test_a_lines_book_is_the_one_when_its_count_began_and_a_typed_count_takes_it_again(till):
+    # given 10 tuna on the book, scanned once
+    tuna = make_product(name="Tuna", sku="TUNA")
+    stock_move(store_id=till.store.id, product_id=tuna.id, kind="receipt", quantity=Decimal("10"))
+    sheet = CountSheet()
+    count_scan(store=till.store, sheet=sheet, code="TUNA")
+
+    # when a till sells one and the next scan comes
+    stock_move(store_id=till.store.id, product_id=tuna.id, kind="sale", quantity=Decimal("-1"))
+    scanned = count_scan(store=till.store, sheet=sheet, code="TUNA")
+    # and when a count is typed after another sale
+    stock_move(store_id=till.store.id, product_id=tuna.id, kind="sale", quantity=Decimal("-1"))
+    typed = count_set(store=till.store, sheet=sheet, product_id=tuna.id, counted="7")
+
+    # then the scans added up against the book of the first scan; the typed count is against the
+    # book when it was typed
+    assert scanned.line == CountLine(counted=Decimal("2"), book=Decimal("10.000"))
+    assert scanned.added == Decimal("1")
+    assert typed.line == CountLine(counted=Decimal("7"), book=Decimal("8.000"))
+    assert typed.added is None
+
+
+def test_a_sheet_survives_its_round_trip_through_the_session_and_reads_the_old_form(till):
+    tuna, milk = make_product(name="Tuna"), make_product(name="Milk")
+    sheet = CountSheet()
+    sheet.put(tuna.id, CountLine(counted=Decimal("3"), book=Decimal("10.000")))
+    sheet.put(milk.id, CountLine(counted=Decimal("1.5"), book=None))
+
+    again = CountSheet(sheet.as_data())
+    old = CountSheet({str(tuna.id): "7", "not a product id": "1"})
+
+    assert again.lines == sheet.lines and list(again.lines) == [tuna.id, milk.id]
+    assert old.lines == {tuna.id: CountLine(counted=Decimal("7"), book=None)}
+
+
+def test_refusals_leave_the_sheet_as_it_was(till):
+    make_product(name="Tuna 200 g", sku="TUNA-200")
+    make_product(name="Tuna 400 g", sku="TUNA-400")
+    sheet = CountSheet()
+
+    for code, refusal in [
+        ("", "code_missing"),
+        ("tuna", "code_ambiguous"),
+        ("4000000000018", "barcode_invalid"),
+        ("no such thing", "unknown_barcode"),
+    ]:
+        with pytest.raises((Invalid, NotFound)) as refused:
+            count_scan(store=till.store, sheet=sheet, code=code)
+        assert refused.value.code == refusal
+    with pytest.raises(NotFound):
+        count_set(store=till.store, sheet=sheet, product_id="nonsense", counted="1")
+
+    assert len(sheet) == 0
+
+
+def test_posting_a_sheet_counts_each_line_against_its_own_book(till):
+    # given tuna counted at 8 against a book of 10, then one sold before the post
+    tuna = make_product(name="Tuna", sku="TUNA")
+    stock_move(store_id=till.store.id, product_id=tuna.id, kind="receipt", quantity=Decimal("10"))
+    sheet = CountSheet()
+    count_set(store=till.store, sheet=sheet, product_id=tuna.id, counted="8")
+    stock_move(store_id=till.store.id, product_id=tuna.id, kind="sale", quantity=Decimal("-1"))
+
+    posted = count_sheet_post(store=till.store, sheet=sheet, counted_by=till.supervisor)
+
+    assert (posted.lines, posted.moved) == (1, 1)
+    assert StockMovement.objects.get(kind="count").quantity == Decimal("-2")
+    assert StockLevel.objects.get(store=till.store, product=tuna).on_hand == Decimal("7")

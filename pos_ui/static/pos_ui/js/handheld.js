@@ -12,7 +12,7 @@ function acceptScan(code) {
   const form = input.form;
   const next = form.dataset.afterScanFocus && form.querySelector(form.dataset.afterScanFocus);
   if (next && !next.value) {
-    next.focus(); // e.g. the count: scan the product, then type how many
+    next.focus(); // e.g. the sign-in: a staff card scanned, then the PIN
     return;
   }
   form.requestSubmit();
@@ -21,19 +21,11 @@ function acceptScan(code) {
 new WedgeDetector({ onScan: acceptScan, scanField: field }).attach();
 installShortcuts({ help: new HelpOverlay(document.getElementById("help")) });
 
-// After a count line is added, clear the form for the next product.
-document.body.addEventListener("htmx:afterRequest", (e) => {
-  const form = e.detail.elt;
-  if (form.matches?.("form[data-after-scan-focus]") && e.detail.successful) {
-    form.reset();
-    field()?.focus();
-  }
-});
-
-// A scan form marked data-scan-queue (receiving a transfer) sends each code as its own htmx request
-// carrying that code, queued in order by its hx-sync: a fast run of scans loses none (htmx drops or
-// replaces a request made while one is in flight, and reads the field only when it sends), and the
-// field is free for the next scan at once.
+// A scan form marked data-scan-queue (the shelf count, receiving a transfer) sends each code as its
+// own htmx request carrying that code (and the form's other fields as they are now, e.g. a count
+// typed before the scan), queued in order by its hx-sync: a fast run of scans loses none (htmx
+// drops or replaces a request made while one is in flight, and reads the fields only when it
+// sends), and the fields are free for the next scan at once.
 document.addEventListener(
   "submit",
   (e) => {
@@ -43,17 +35,66 @@ document.addEventListener(
     e.stopPropagation(); // before htmx's own handler on the form
     const input = field();
     const code = input?.value.trim();
-    if (!code) return;
+    if (!code) {
+      input?.focus();
+      return;
+    }
+    const values = { ...Object.fromEntries(new FormData(form)), code };
     window.htmx.ajax("POST", form.getAttribute("hx-post"), {
       source: form,
       target: form.getAttribute("hx-target"),
-      values: { code },
+      values,
     });
-    input.value = "";
+    for (const other of form.querySelectorAll("input:not([type=hidden])")) other.value = "";
     input.focus();
   },
   true,
 );
+
+// Counting from a list: each row's count is kept on the count sheet as soon as it is typed. Enter
+// (the phone's Next) goes on to the next row; a row is sent when its count changed and it is left.
+// data-sent holds what the server has, so each change is sent once.
+const ROW_INPUT = "form[data-count-row] input[name=counted]";
+
+function sendRow(input) {
+  const value = input.value.trim();
+  if (value === (input.dataset.sent ?? "")) return;
+  input.dataset.sent = value;
+  input.form.requestSubmit();
+}
+
+document.addEventListener("change", (e) => {
+  if (e.target.matches?.(ROW_INPUT)) sendRow(e.target);
+});
+document.addEventListener("submit", (e) => {
+  const input = e.target.matches?.("form[data-count-row]") && e.target.querySelector(ROW_INPUT);
+  if (input) input.dataset.sent = input.value.trim();
+});
+document.addEventListener("keydown", (e) => {
+  const input = e.target;
+  if (e.key !== "Enter" || !input.matches?.(ROW_INPUT)) return;
+  e.preventDefault();
+  sendRow(input);
+  const rows = [...document.querySelectorAll(ROW_INPUT)];
+  const next = rows[rows.indexOf(input) + 1];
+  if (next) {
+    next.focus();
+    next.select();
+  } else {
+    input.blur();
+  }
+});
+// The server answers with what it now holds for the row; a refused count keeps the one before and
+// says why on the row, and whatever is typed next is sent again (it clears the refusal).
+document.body.addEventListener("htmx:afterSettle", (e) => {
+  const form = e.detail.requestConfig?.elt;
+  if (!form?.matches?.("form[data-count-row]")) return;
+  const product = form.elements.product.value;
+  const held = document.getElementById(`counted-${product}`);
+  const refused = document.querySelector(`#row-message-${product} [role=alert]`);
+  const input = form.querySelector(ROW_INPUT);
+  if (held && input) input.dataset.sent = refused ? "\u0000refused" : (held.dataset.counted ?? "");
+});
 
 // After the lines are redrawn (a scan, a typed count) the focus is back on the scan field, unless
 // someone is already typing elsewhere.
