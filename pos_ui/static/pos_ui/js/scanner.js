@@ -8,7 +8,16 @@
 // `onScan` and never into a field: characters typed into any field other than the scan field are
 // held back for `holdMs` and only then inserted, so a scan's characters can be taken back before
 // they ever land (the known failure: a scan ending up in the quantity field). Characters typed into
-// the scan field itself go in as usual; a scan there is cut back out of the field before `onScan`.
+// the scan field itself go in as usual; a scan there is cut back out of the field before `onScan`,
+// and the scan field is left empty.
+//
+// While the page waits for an answer that may bring a new field (`pause()` ... `resume(into)`), every
+// typed key (characters, Enter, Backspace) is held, the scan field's too, and replayed on
+// `resume`: keys typed at the scan field, or at a field that went away, go to `into` (the field the
+// answer brought, e.g. a weight), the others to their own field; an Enter among them submits that
+// field's form, and if that starts another wait the rest stays held for it. A scan during the
+// wait is still a scan. So a cashier who types a weight right after choosing the item loses no key
+// to the scan field (the known failure: "0.5" became a "0" in the scan field and ".5" kg).
 //
 // This module handles input only; what a scan means is decided by the server (retail.barcodes).
 
@@ -42,9 +51,27 @@ export class WedgeDetector {
     this.opts = { ...DEFAULTS, ...options };
     this.burst = []; // {ch, t, held} of the current fast run
     this.lastAt = -Infinity;
-    this.held = []; // characters held back from a non-scan field: {ch, t, target}
+    this.held = []; // keys held back: {ch, t, target}; ch is one character, "Enter" or "Backspace"
     this.timer = null;
+    this.paused = false;
     this.onKeyDown = this.onKeyDown.bind(this);
+  }
+
+  /** Hold every typed key until `resume` (an answer that may bring a new field is on its way). */
+  pause() {
+    this.paused = true;
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * Replay the held keys. `into`: where keys typed at the scan field (or at a field that is gone)
+   * go; the scan field when not given. A replayed Enter whose submit starts the next wait (the
+   * page calls `pause` again) leaves the rest held for that one.
+   */
+  resume({ into = null } = {}) {
+    this.paused = false;
+    this.replay(into);
   }
 
   attach(target = document) {
@@ -67,7 +94,7 @@ export class WedgeDetector {
       if (gap > this.opts.maxGapMs) this.burst = [];
       this.lastAt = now;
       const target = e.target;
-      if (field && target === field) {
+      if (field && target === field && !this.paused) {
         this.burst.push({ ch: e.key, t: now, held: false });
         return; // the scan field takes characters as they come
       }
@@ -76,7 +103,7 @@ export class WedgeDetector {
       this.burst.push({ ch: e.key, t: now, held: true });
       this.held.push({ ch: e.key, t: now, target });
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.flush(), this.opts.holdMs);
+      if (!this.paused) this.timer = setTimeout(() => this.flush(), this.opts.holdMs);
       return;
     }
 
@@ -88,11 +115,9 @@ export class WedgeDetector {
         e.preventDefault();
         e.stopPropagation();
         const code = this.burst.map((k) => k.ch).join("");
-        const typedIntoField = this.burst.filter((k) => !k.held).map((k) => k.ch).join("");
-        if (field && typedIntoField && field.value.endsWith(typedIntoField)) {
-          field.value = field.value.slice(0, field.value.length - typedIntoField.length);
-        }
-        // Held characters older than the scan were typed by a person: they still go in.
+        // The scan is taken: nothing of it (nor a stray key before it) stays in the scan field.
+        if (field) field.value = "";
+        // Held keys older than the scan were typed by a person: they still go in.
         const scanStart = this.burst[0].t;
         this.held = this.held.filter((h) => h.t < scanStart);
         this.flush();
@@ -101,12 +126,26 @@ export class WedgeDetector {
         this.onScan(code, { source: "wedge" });
         return;
       }
-      this.flush(); // a person pressed Enter: their characters first, then Enter as usual
       this.burst = [];
+      if (this.paused && (e.target === field || isTextField(e.target) || e.target === document.body)) {
+        e.preventDefault(); // submitted on resume, in the field the keys before it went to
+        e.stopPropagation();
+        this.held.push({ ch: "Enter", t: now, target: e.target });
+        return;
+      }
+      this.flush(); // a person pressed Enter: their characters first, then Enter as usual
       return;
     }
 
-    // Backspace, arrows, Tab, function keys: whatever was held goes in first.
+    if (e.key === "Backspace" && this.paused) {
+      e.preventDefault();
+      this.held.push({ ch: "Backspace", t: now, target: e.target });
+      this.burst = [];
+      this.lastAt = -Infinity;
+      return;
+    }
+
+    // Backspace, arrows, Tab, function keys: whatever was held goes in first (unless paused).
     this.flush();
     this.burst = [];
     this.lastAt = -Infinity;
@@ -115,16 +154,39 @@ export class WedgeDetector {
   flush() {
     clearTimeout(this.timer);
     this.timer = null;
-    const held = this.held;
-    this.held = [];
-    for (const h of held) {
+    if (this.paused) return; // held until resume
+    this.replay(null);
+  }
+
+  replay(into) {
+    const field = this.scanField();
+    while (this.held.length && !this.paused) {
+      const h = this.held.shift();
       let el = h.target;
-      if (!isTextField(el) || el.disabled || el.readOnly || !el.isConnected) {
-        el = this.scanField(); // typing with nothing to type into goes to the scan field
+      if (el === field || !usable(el)) {
+        el = usable(into) ? into : field; // typing with nothing to type into goes to the scan field
         if (!el) continue;
-        el.focus();
+        if (document.activeElement !== el) el.focus();
       }
-      insertText(el, h.ch);
+      if (h.ch === "Enter") {
+        el.form?.requestSubmit(); // may start the next wait: the loop stops, the rest stays held
+      } else if (h.ch === "Backspace") {
+        deleteBack(el);
+      } else {
+        insertText(el, h.ch);
+      }
     }
   }
+}
+
+function usable(el) {
+  return isTextField(el) && !el.disabled && !el.readOnly && el.isConnected;
+}
+
+function deleteBack(el) {
+  const start = el.selectionStart ?? el.value.length;
+  const end = el.selectionEnd ?? el.value.length;
+  if (start === end && start === 0) return;
+  el.setRangeText("", start === end ? start - 1 : start, end, "end");
+  el.dispatchEvent(new Event("input", { bubbles: true }));
 }

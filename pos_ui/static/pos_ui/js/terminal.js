@@ -12,10 +12,39 @@ const csrf = () => document.querySelector("meta[name=csrf-token]")?.content || "
 
 let queue = Promise.resolve();
 
+const detector = new WedgeDetector({ onScan: (code, info) => handleScan(code, info), scanField });
+
+// While an answer for the sale panel is on its way (a product picked, a scan, an action), typed keys
+// wait for it (scanner.js holds them): the answer may bring the field they are meant for, the
+// weight of the item just picked. When the last answer has settled they go into that field
+// ([data-autofocus]), else into the scan field. An answer that never comes releases them after
+// WAIT_MAX_MS.
+const WAIT_MAX_MS = 10000;
+let waits = 0;
+let waitTimer = null;
+
+function waitStart() {
+  waits += 1;
+  detector.pause();
+  clearTimeout(waitTimer);
+  waitTimer = setTimeout(() => {
+    waits = 1;
+    waitEnd();
+  }, WAIT_MAX_MS);
+}
+
+function waitEnd() {
+  waits = Math.max(0, waits - 1);
+  if (waits) return;
+  clearTimeout(waitTimer);
+  detector.resume({ into: document.querySelector("[data-autofocus]") });
+}
+
 // One scan at a time, in order: a fast scanner must never see its lines reordered.
 export function handleScan(code, { source = "typed" } = {}) {
   const screen = document.querySelector("[data-scan-url]");
   if (!screen || !code) return queue;
+  waitStart();
   const url = screen.dataset.scanUrl;
   const target = document.querySelector(screen.dataset.scanTarget || "#screen");
   const body = new URLSearchParams({ code, source });
@@ -53,6 +82,7 @@ export function handleScan(code, { source = "typed" } = {}) {
       // The quantity was used by this scan: the next keys belong to the scan field again.
       if (document.activeElement === qtyField()) scanField()?.focus();
       refocus();
+      waitEnd();
     });
   return queue;
 }
@@ -75,8 +105,28 @@ function refocus() {
 }
 
 document.addEventListener("focusout", () => setTimeout(refocus, 0));
+
+// htmx requests answered into the sale panel (a product picked from the search, a weight): xhr ->
+// whether its answer is being swapped in (then the wait ends when it has settled).
+const panelRequests = new Map();
+document.body.addEventListener("htmx:beforeRequest", (e) => {
+  if (e.detail.target?.id !== "sale-panel") return;
+  panelRequests.set(e.detail.xhr, false);
+  waitStart();
+});
+document.body.addEventListener("htmx:beforeSwap", (e) => {
+  if (panelRequests.has(e.detail.xhr)) panelRequests.set(e.detail.xhr, !!e.detail.shouldSwap);
+});
+document.body.addEventListener("htmx:afterRequest", (e) => {
+  // No swap coming (an error, a redirect, nothing to show): the keys need not wait any longer.
+  if (panelRequests.has(e.detail.xhr) && !panelRequests.get(e.detail.xhr)) {
+    panelRequests.delete(e.detail.xhr);
+    waitEnd();
+  }
+});
 document.body.addEventListener("htmx:afterSettle", (e) => {
   autofocusIn(e.detail.target);
+  if (panelRequests.delete(e.detail.xhr)) waitEnd();
   setTimeout(refocus, 0);
 });
 document.addEventListener("close", () => setTimeout(refocus, 0), true); // a dialog closed
@@ -92,7 +142,7 @@ document.addEventListener("submit", (e) => {
   handleScan(code, { source: "typed" });
 });
 
-new WedgeDetector({ onScan: (code, info) => handleScan(code, info), scanField }).attach();
+detector.attach();
 installShortcuts({ help: new HelpOverlay(document.getElementById("help")) });
 
 // Actions on the sale (member, discounts, price override, void, cancel) open a small dialog in
@@ -105,23 +155,28 @@ function selectedLine() {
 }
 
 async function postToPanel(url, body) {
-  const res = await fetch(url, {
-    method: "POST",
-    body,
-    headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
-    credentials: "same-origin",
-  });
-  const redirect = res.headers.get("HX-Redirect");
-  if (redirect) {
-    location.href = redirect;
-    return;
+  waitStart();
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+      credentials: "same-origin",
+    });
+    const redirect = res.headers.get("HX-Redirect");
+    if (redirect) {
+      location.href = redirect;
+      return;
+    }
+    const target = document.querySelector("#sale-panel");
+    const keep = selectedLine();
+    target.innerHTML = await res.text();
+    if (window.htmx) window.htmx.process(target);
+    selectLine(keep); // an action on a line keeps that line chosen
+    autofocusIn(target);
+  } finally {
+    waitEnd();
   }
-  const target = document.querySelector("#sale-panel");
-  const keep = selectedLine();
-  target.innerHTML = await res.text();
-  if (window.htmx) window.htmx.process(target);
-  selectLine(keep); // an action on a line keeps that line chosen
-  autofocusIn(target);
 }
 
 function selectLine(id) {
