@@ -216,3 +216,38 @@ def test_cashier_rings_pays_returns_and_closes_the_shift(ui, lane):
     expect(page.get_by_test_id("counted-cash")).to_have_text("105.00")
     expect(page.get_by_test_id("over-short")).to_have_text(f"{Decimal('105.00') - expected}")
     ui.shot("07-z-report")
+
+
+def _log_in(page, ui, terminal, *, username="c101", pin="1111"):
+    """The PIN login; then the shift is opened (with a float of 100.00) unless one is open."""
+    page.goto(f"{ui.url}/t/{terminal.id}/")
+    page.fill("#username", username)
+    page.fill("#pin", pin)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/(shift/open|sale/)$"))
+    if page.url.endswith("/shift/open"):
+        page.fill("#opening_float", "100.00")
+        page.keyboard.press("F10")
+    expect(page.locator("[data-scan-field]")).to_be_focused()
+
+
+def test_the_status_bar_refresh_keeps_what_the_till_link_told_it(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    # given a till whose link is up and whose drawer was reported open over it
+    page.clock.install()
+    _log_in(page, ui, terminal)
+    expect(page.get_by_test_id("link-state")).to_have_text("Till link: ok")
+    ui.server.group_send(f"terminal-{terminal.id.hex}", {"type": "terminal.drawer", "event": "opened"})
+    expect(page.get_by_test_id("drawer-state")).to_have_text("Drawer open")
+    page.evaluate("document.getElementById('statusbar').dataset.before = 'poll'")
+
+    # when the status bar is polled (every 20 s) and swapped for the server's
+    page.clock.fast_forward("00:21")
+    expect(page.locator("#statusbar:not([data-before])")).to_have_count(1)
+
+    # then it still says what the link said, not "connecting", and the drawer is still open
+    expect(page.get_by_test_id("link-state")).to_have_text("Till link: ok")
+    expect(page.get_by_test_id("link-state")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.get_by_test_id("drawer-state")).to_be_visible()
+    expect(page.get_by_test_id("drawer-state")).to_have_text("Drawer open")
