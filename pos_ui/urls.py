@@ -54,6 +54,7 @@ urlpatterns = [
     path(T + "suspended/<uuid:sale_id>/resume", terminal.sale_resume, name="terminal_sale_resume"),
     path(T + "tender/", terminal.tender, name="terminal_tender"),
     path(T + "tender/add", terminal.tender_add, name="terminal_tender_add"),
+    path(T + "tender/scan", terminal.tender_scan, name="terminal_tender_scan"),
     path(T + "tender/<uuid:tender_id>/remove", terminal.tender_remove, name="terminal_tender_remove"),
     path(T + "receipt/<uuid:sale_id>/", terminal.receipt, name="terminal_receipt"),
     path(T + "receipt/<uuid:sale_id>/reprint", terminal.reprint, name="terminal_reprint"),

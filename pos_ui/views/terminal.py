@@ -259,11 +259,15 @@ def sale_scan(request, till):
     return _render_panel(request, till)
 
 
-def _is_receipt(code: str) -> bool:
+def _scan_kind(code: str) -> str | None:
     try:
-        return parse_scan(code).kind == "receipt"
+        return parse_scan(code).kind
     except BarcodeError:
-        return False
+        return None
+
+
+def _is_receipt(code: str) -> bool:
+    return _scan_kind(code) == "receipt"
 
 
 def _product_named(code: str):
@@ -527,6 +531,33 @@ def tender_add(request, till):
             message = _refusal(exc)
         return render(request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale, message))
     return redirect("pos_ui:terminal_receipt", terminal_id=till.terminal.id, sale_id=sale.id)
+
+
+@require_POST
+@till_view
+def tender_scan(request, till):
+    """A scan on the payment screen. A member card is attached to the sale (as on the sale screen)
+    and the payment screen comes back, now with the member's points; anything else is not taken
+    here, and the screen says so instead of dropping it."""
+    sale = selectors.sale_open_on(terminal=till.terminal)
+    if sale is None:
+        return _redirect(request, till.url("terminal_sale"))
+    code = request.POST.get("code", "").strip()
+    if _scan_kind(code) != "member":
+        return _message(
+            request,
+            "Esc to add items: on the payment screen a scan only attaches a member card.",
+            level="info",
+        )
+    try:
+        member_services.sale_attach_member(sale_id=sale.id, terminal=till.terminal, query=code)
+    except (DomainError, ValidationError) as exc:
+        return _message(request, _refusal(exc))
+    return _redirect(request, till.url("terminal_tender"))
+
+
+def _message(request, message: str, level: str = "error"):
+    return render(request, "pos_ui/terminal/message.html", {"message": message, "level": level})
 
 
 @require_POST

@@ -251,3 +251,31 @@ def test_the_status_bar_refresh_keeps_what_the_till_link_told_it(ui, lane):
     expect(page.get_by_test_id("link-state")).to_have_class(re.compile(r"\bok\b"))
     expect(page.get_by_test_id("drawer-state")).to_be_visible()
     expect(page.get_by_test_id("drawer-state")).to_have_text("Drawer open")
+
+
+def test_a_member_card_scanned_at_payment_attaches_the_member_and_anything_else_says_why_not(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    # given a sale of one milk on the payment screen
+    _log_in(page, ui, terminal)
+    page.keyboard.type(MILK + "\n", delay=0)
+    expect(_rows(page)).to_have_count(1)
+    page.keyboard.press("End")
+    expect(page.get_by_test_id("cash-due")).to_have_text("2.00")
+    tender_url = page.url
+
+    # when the customer hands over their member card and it is scanned there
+    page.keyboard.type("MBR100001\n", delay=0)
+
+    # then the member is on the sale and their points can pay, still on the payment screen
+    expect(page.get_by_test_id("points")).to_contain_text("Anna Berg")
+    assert page.url == tender_url
+    assert Sale.objects.get(status="open").member.card_barcode == "MBR100001"
+
+    # and a product scanned there is not lost silently: the screen says where it goes
+    page.keyboard.type(BREAD + "\n", delay=0)
+    expect(page.get_by_test_id("message")).to_contain_text("Esc to add items")
+    ui.shot("tender-scan")
+    assert SaleLine.objects.filter(sale__status="open").count() == 1
+    page.keyboard.press("Escape")
+    expect(_rows(page)).to_have_count(1)

@@ -222,3 +222,39 @@ def test_return_by_receipt_then_z_report(shift):
     assert 'data-testid="expected-cash">102.00<' in z
     assert 'data-testid="counted-cash">102.00<' in z
     assert 'data-testid="over-short">0.00<' in z
+
+
+def test_a_member_card_scanned_on_the_payment_screen_attaches_the_member_and_returns_there(shift):
+    # given a sale of one milk on the payment screen
+    make_member(card_barcode="MBR100003", first_name="Anna", points_balance=80)
+    shift.post("sale/scan", {"code": MILK})
+
+    # when the member card is scanned there
+    response = shift.post("tender/scan", {"code": "MBR100003"}, HTTP_HX_REQUEST="true")
+
+    # then the member is on the sale and the payment screen comes back with their points
+    assert response["HX-Redirect"] == f"{shift.base}tender/"
+    assert Sale.objects.get().member.first_name == "Anna"
+    assert 'data-testid="points"' in shift.get("tender/").content.decode()
+
+
+def test_anything_but_a_member_card_on_the_payment_screen_says_where_it_goes(shift):
+    shift.post("sale/scan", {"code": MILK})
+
+    html = shift.post("tender/scan", {"code": BREAD}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Esc to add items" in html
+    assert _lines() == [("Whole Milk 1 l", Decimal("1.000"), Decimal("1.99"), False)]
+
+
+def test_changing_the_member_after_points_paid_is_refused_on_the_payment_screen(shift):
+    make_member(card_barcode="MBR100004", points_balance=500)
+    make_member(card_barcode="MBR100005", first_name="Ben", points_balance=500)
+    shift.post("sale/scan", {"code": MILK})
+    shift.post("sale/scan", {"code": "MBR100004"})
+    shift.post("tender/add", {"kind": "points", "points": "10"})
+
+    html = shift.post("tender/scan", {"code": "MBR100005"}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Remove the points payment before changing the member" in html
+    assert Sale.objects.get().member.card_barcode == "MBR100004"
