@@ -12,6 +12,7 @@ import functools
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -200,7 +201,8 @@ def _panel(request, till: Till, *, message=None, level="error", matches=None, we
 def sale(request, till):
     if selectors.shift_for(terminal=till.terminal) is None:
         return redirect("pos_ui:terminal_shift_open", terminal_id=till.terminal.id)
-    ctx = _panel(request, till)
+    flashed = " ".join(str(m) for m in messages.get_messages(request)) or None  # a stale payment screen
+    ctx = _panel(request, till, message=flashed, level="info")
     ctx["suspended"] = sales_suspended(store_id=till.terminal.store_id)
     ctx["waiting"] = orders_waiting(store_id=till.terminal.store_id)
     return render(request, "pos_ui/terminal/sale.html", ctx)
@@ -483,7 +485,8 @@ def tender(request, till):
     sale = selectors.sale_open_on(terminal=till.terminal)
     if sale is None:
         return redirect("pos_ui:terminal_sale", terminal_id=till.terminal.id)
-    return render(request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale))
+    flashed = " ".join(str(m) for m in messages.get_messages(request)) or None  # e.g. a declined card
+    return render(request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale, flashed))
 
 
 @require_POST
@@ -529,7 +532,10 @@ def tender_add(request, till):
     except DomainError as exc:
         if exc.code != "tenders_short":  # not paid in full yet: stay on the tender screen
             message = _refusal(exc)
-        return render(request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale, message))
+        # Back to the payment screen by GET: reloading it must not hand over the tender again.
+        if message:
+            messages.error(request, message)
+        return redirect("pos_ui:terminal_tender", terminal_id=till.terminal.id)
     return redirect("pos_ui:terminal_receipt", terminal_id=till.terminal.id, sale_id=sale.id)
 
 
@@ -563,13 +569,19 @@ def _message(request, message: str, level: str = "error"):
 @require_POST
 @till_view
 def tender_remove(request, till, tender_id):
+    """Take back a tender; a stale or second press (the sale paid meanwhile, the tender gone) says so."""
     sale = selectors.sale_open_on(terminal=till.terminal)
-    message = None
+    if sale is None:
+        messages.info(request, "No sale is open: that payment was not removed.")
+        return _redirect(request, till.url("terminal_sale"))
     try:
         tender_services.sale_remove_tender(sale_id=sale.id, tender_id=tender_id, terminal=till.terminal)
     except DomainError as exc:
-        message = _refusal(exc)
-    return render(request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale, message))
+        message = "That payment is not on the sale any more." if exc.code == "tender_not_found" else None
+        return render(
+            request, "pos_ui/terminal/tender.html", _tender_ctx(request, till, sale, message or _refusal(exc))
+        )
+    return _redirect(request, till.url("terminal_tender"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -279,3 +279,48 @@ def test_a_member_card_scanned_at_payment_attaches_the_member_and_anything_else_
     assert SaleLine.objects.filter(sale__status="open").count() == 1
     page.keyboard.press("Escape")
     expect(_rows(page)).to_have_count(1)
+
+
+def test_remove_pressed_twice_or_on_a_stale_payment_screen_never_fails(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    server_errors = []
+    page.context.on("response", lambda r: server_errors.append(r.url) if r.status >= 500 else None)
+    # given a sale of one milk on the payment screen with 1.00 cash handed over
+    _log_in(page, ui, terminal)
+    page.keyboard.type(MILK + "\n", delay=0)
+    expect(_rows(page)).to_have_count(1)
+    page.keyboard.press("End")
+    page.fill("#cash-amount", "1.00")
+    page.keyboard.press("Enter")
+    remove = page.get_by_test_id("tenders").get_by_role("button", name="Remove")
+    expect(remove).to_have_count(1)
+
+    # when Remove is double-clicked
+    remove.dblclick()
+
+    # then the payment screen is back without that payment
+    expect(page.get_by_test_id("tenders")).to_contain_text("None yet.")
+    expect(page.locator("h1")).to_have_text("Payment")
+
+    # given the payment screen open in a second tab with a payment on it, and the sale paid in the first
+    page.fill("#cash-amount", "1.00")
+    page.keyboard.press("Enter")
+    expect(remove).to_have_count(1)
+    stale = page.context.new_page()
+    assert page.url.endswith("/tender/")  # not tender/add: a reload must not hand over the cash again
+    stale.goto(page.url)
+    page.fill("#cash-amount", "1.00")  # the rest
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("change-due")).to_have_text("0.00")
+    paid = list(Sale.objects.get().tenders.values_list("id", "amount"))
+
+    # when Remove is pressed on the stale screen
+    stale.get_by_test_id("tenders").get_by_role("button", name="Remove").click()
+
+    # then the sale screen says nothing was removed, and the paid sale keeps its payments
+    expect(stale.get_by_test_id("message")).to_have_text("No sale is open: that payment was not removed.")
+    sale = Sale.objects.get()
+    assert sale.status == "completed"
+    assert list(sale.tenders.values_list("id", "amount")) == paid
+    assert server_errors == []

@@ -184,10 +184,26 @@ def test_split_cash_and_card_completes_with_change_receipt_and_drawer(shift):
 def test_a_declined_card_keeps_the_sale_open(shift):
     shift.post("sale/scan", {"code": MILK})
 
-    html = shift.post("tender/add", {"kind": "card", "amount": "1.99", "reference": "X", "declined": "1"})
+    response = shift.post("tender/add", {"kind": "card", "amount": "1.99", "reference": "X", "declined": "1"})
 
-    assert "Card declined" in html.content.decode()
+    assert response["Location"] == f"{shift.base}tender/"
+    assert "Card declined: take another card" in shift.get("tender/").content.decode()
+    assert "Card declined: take another card" not in shift.get("tender/").content.decode()  # said once
     assert Sale.objects.get().status == "open"
+
+
+def test_a_tender_that_does_not_settle_the_sale_comes_back_to_the_payment_screen_by_get(shift):
+    # given a sale of two milks (3.98)
+    shift.post("sale/scan", {"code": MILK, "qty": "2"})
+
+    # when 1.00 cash is handed over
+    response = shift.post("tender/add", {"kind": "cash", "amount": "1.00"})
+
+    # then the payment screen is shown by its own URL: reloading it hands over nothing again
+    assert response.status_code == 302
+    assert response["Location"] == f"{shift.base}tender/"
+    assert 'data-testid="cash-due">4.00<' in shift.get("tender/").content.decode()
+    assert Sale.objects.get().tenders.count() == 1
 
 
 def test_points_beyond_the_balance_are_refused_on_the_tender_screen(shift):
@@ -258,3 +274,38 @@ def test_changing_the_member_after_points_paid_is_refused_on_the_payment_screen(
 
     assert "Remove the points payment before changing the member" in html
     assert Sale.objects.get().member.card_barcode == "MBR100004"
+
+
+def test_remove_on_a_stale_payment_screen_after_the_sale_is_paid_goes_to_the_sale_screen(shift):
+    # given a sale paid in full, its payment screen still showing a Remove button (another tab, a
+    # double click)
+    shift.post("sale/scan", {"code": MILK})
+    shift.post("tender/add", {"kind": "cash", "amount": "5.00"})
+    sale = Sale.objects.get()
+    assert sale.status == "completed"
+    tender = sale.tenders.get()
+
+    # when that Remove is pressed
+    response = shift.post(f"tender/{tender.id}/remove")
+
+    # then the sale screen says so, and the paid sale keeps its payment
+    assert response.status_code == 302
+    assert response["Location"] == f"{shift.base}sale/"
+    html = shift.get("sale/").content.decode()
+    assert "No sale is open: that payment was not removed." in html
+    assert sale.tenders.count() == 1
+
+
+def test_remove_pressed_twice_removes_once_and_says_so_the_second_time(shift):
+    shift.post("sale/scan", {"code": MILK})
+    shift.post("tender/add", {"kind": "cash", "amount": "1.00"})
+    tender = Sale.objects.get().tenders.get()
+
+    first = shift.post(f"tender/{tender.id}/remove")
+    second = shift.post(f"tender/{tender.id}/remove")
+
+    assert first.status_code == 302
+    assert first["Location"] == f"{shift.base}tender/"
+    assert second.status_code == 200
+    assert "That payment is not on the sale any more." in second.content.decode()
+    assert Sale.objects.get().tenders.count() == 0
