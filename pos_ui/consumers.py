@@ -3,11 +3,16 @@
 The hardware glue (serial scanner reader, printer and drawer watchers), the sync loop and the
 order feed send to the Channels group ``terminal-<terminal_id.hex>``; this consumer forwards every
 message of the known types to the browser as JSON, unchanged. The browser sends nothing but pings.
+On connecting, the browser is first told its printer's last known state (the device runtime's
+board): a change pushed between the page's render and the link coming up (a receipt failing for
+lack of paper right after the sale) is not lost.
 """
 
 from __future__ import annotations
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from store_node.devices import publish
 
 # The message types the glue sends (docs/ui.md lists their fields).
 FORWARDED = ("terminal.scan", "terminal.printer", "terminal.drawer", "terminal.sync", "terminal.order")
@@ -22,6 +27,13 @@ class TerminalConsumer(AsyncJsonWebsocketConsumer):
         self.group = terminal_group(self.scope["url_route"]["kwargs"]["terminal_id"])
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # Read after joining the group: a later change comes as a push, an earlier one from here.
+        board = publish.current_board
+        printer = board.get(self.scope["url_route"]["kwargs"]["terminal_id"]) if board else None
+        if printer is not None:
+            await self.send_json(
+                {"type": "terminal.printer", "status": printer.status, "detail": printer.detail}
+            )
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(self.group, self.channel_name)

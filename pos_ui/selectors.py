@@ -141,9 +141,26 @@ def receipt_job(*, terminal, sale_id) -> PrintJob | None:
     )
 
 
+PAPER_OUT = "Sale saved — reload paper, then Reprint (F9)"
+NOT_PRINTED = "Sale saved — the receipt did not print: check the printer, then Reprint (F9)"
+
+
+def receipt_print_problem(*, terminal, job: PrintJob | None) -> str:
+    """What the cashier is told when the receipt has not printed and will not by itself: the printer
+    is out of paper (its last report, or this job's last attempt), or the job failed for good."""
+    if job is None or job.status == PrintStatus.PRINTED:
+        return ""
+    board = publish.current_board.get(terminal.id) if publish.current_board else None
+    if (board is not None and board.status == "paper_out") or job.last_error.startswith("paper_out"):
+        return PAPER_OUT
+    if job.status == PrintStatus.FAILED:
+        return NOT_PRINTED
+    return ""
+
+
 def receipt_state(*, terminal, sale: Sale) -> dict:
-    """The receipt's print job (state and preview, the virtual printer's HTML rendering), the
-    terminal's print queue, and its last drawer kick."""
+    """The receipt's print job (state and preview, the virtual printer's HTML rendering, what to do
+    if it has not printed), the terminal's print queue, and its last drawer kick."""
     job = receipt_job(terminal=terminal, sale_id=sale.id)
     preview, preview_error = "", ""
     if job is not None:
@@ -160,6 +177,8 @@ def receipt_state(*, terminal, sale: Sale) -> dict:
     kick = DrawerKick.objects.filter(terminal=terminal).order_by("-requested_at").first()
     return {
         "job": job,
+        "print_problem": receipt_print_problem(terminal=terminal, job=job),
+        "paper_out": PAPER_OUT,
         "preview": preview,
         "preview_error": preview_error,
         "print_queue": queue,

@@ -36,7 +36,7 @@ from store_node.checkout.services import shifts as shift_services
 from store_node.checkout.services import tenders as tender_services
 from store_node.checkout.services.returns import original_sale_for, returnable_lines, sale_return
 from store_node.checkout.services.terminal_login import terminal_login, terminal_logout
-from store_node.devices.services import print_job_enqueue
+from store_node.devices.print_queue import print_job_reprint, print_job_retry_now
 from store_node.orders.selectors import orders_waiting
 
 
@@ -606,9 +606,16 @@ def receipt(request, till, sale_id):
 @require_POST
 @till_view
 def reprint(request, till, sale_id):
+    """Reprint (F9): a printed receipt again as a COPY; one that never printed (out of paper) is
+    printed now, as the original: the customer gets one receipt, not the original and a copy."""
     job = selectors.receipt_job(terminal=till.terminal, sale_id=sale_id)
     if job is not None:
-        print_job_enqueue(terminal=till.terminal, kind="reprint", payload={**job.payload, "title": "COPY"})
+        try:
+            print_job_reprint(job_id=job.id, terminal_id=till.terminal.id)
+        except DomainError as exc:
+            if exc.code != "print_job_pending":
+                raise
+            print_job_retry_now(terminal_id=till.terminal.id)  # waiting out its backoff: now
     return redirect("pos_ui:terminal_receipt", terminal_id=till.terminal.id, sale_id=sale_id)
 
 

@@ -7,6 +7,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from pos_ui.consumers import terminal_group
+from store_node.devices import publish
 from store_node.routing import websocket_urlpatterns
 
 # No pytest-asyncio here: each test runs its coroutine with async_to_sync. Channels closes old
@@ -76,4 +77,29 @@ async def _ping():
     await communicator.send_json_to({"type": "ping"})
 
     assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+def test_on_connecting_the_browser_hears_its_printers_last_known_state(monkeypatch):
+    # given the device runtime's board knows this terminal's printer is out of paper (and another's)
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    board = publish.PrinterBoard(None)
+    board.report(mine, "paper_out", "Printer out of paper")
+    board.report(theirs, "ready", "Printer ready")
+    monkeypatch.setattr(publish, "current_board", board)
+
+    async_to_sync(_hears_printer_state)(mine)
+
+
+async def _hears_printer_state(terminal_id):
+    # when the terminal's browser connects
+    communicator = await _connect(terminal_id)
+
+    # then the first thing it hears is its own printer's state, once
+    assert await communicator.receive_json_from(timeout=2) == {
+        "type": "terminal.printer",
+        "status": "paper_out",
+        "detail": "Printer out of paper",
+    }
+    assert await communicator.receive_nothing(timeout=0.1)
     await communicator.disconnect()

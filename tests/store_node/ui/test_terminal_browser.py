@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from hardware.simulators import VirtualSerialScanner, reset_virtual_printers
+from hardware.simulators import VirtualSerialScanner, reset_virtual_printers, virtual_printer
 from retail.catalog.models import Unit
 from retail.sales.models import Sale, SaleLine
 from retail.staff.models import Role
@@ -324,3 +324,49 @@ def test_remove_pressed_twice_or_on_a_stale_payment_screen_never_fails(ui, lane)
     assert sale.status == "completed"
     assert list(sale.tenders.values_list("id", "amount")) == paid
     assert server_errors == []
+
+
+PAPER_OUT = "Sale saved — reload paper, then Reprint (F9)"
+
+
+def test_a_printer_out_of_paper_says_what_to_do_and_the_sale_is_saved(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    printer = virtual_printer("ui-lane")
+    # given a sale of one milk, and a printer that has just run out of paper
+    _log_in(page, ui, terminal)
+    page.keyboard.type(MILK + "\n", delay=0)
+    expect(_rows(page)).to_have_count(1)
+    printer.run_out_of_paper()
+
+    # when the sale is paid in cash
+    page.keyboard.press("End")
+    expect(page.get_by_test_id("cash-due")).to_have_text("2.00")
+    page.keyboard.press("F5")
+
+    # then the receipt screen says the sale is saved and what to do, and the sale is complete and whole
+    expect(page.get_by_test_id("change-due")).to_have_text("0.00")
+    expect(page.get_by_test_id("print-problem")).to_have_text(PAPER_OUT)
+    sale = Sale.objects.get()
+    assert sale.status == "completed"
+    assert list(sale.lines.values_list("description", "quantity")) == [("Whole Milk 1 l", Decimal("1.000"))]
+    assert sale.total == Decimal("1.99")
+    expect(page.locator("h1")).to_contain_text(sale.receipt_number)
+    expect(page.get_by_test_id("receipt-preview")).to_contain_text(sale.receipt_number)
+    ui.shot("receipt-paper-out")
+    assert PrintJob.objects.get(kind="receipt").status != "printed"
+    # and it still says so when the screen is loaded again
+    page.reload()
+    expect(page.get_by_test_id("print-problem")).to_have_text(PAPER_OUT)
+
+    # when the paper is reloaded and Reprint pressed
+    printer.come_back()
+    page.keyboard.press("F9")
+
+    # then the receipt prints, once: the original, not a copy beside it
+    assert _eventually(lambda: PrintJob.objects.get(kind="receipt").status) == "printed"
+    assert not PrintJob.objects.filter(kind="reprint").exists()
+    assert len([job for job in printer.jobs if sale.receipt_number.encode() in job]) == 1
+    page.reload()
+    expect(page.get_by_test_id("print-state")).to_have_text("Receipt: printed")
+    expect(page.get_by_test_id("print-problem")).to_have_count(0)

@@ -321,6 +321,12 @@ if (root?.dataset.socket) {
           const text = msg.detail || msg.status;
           const state = ready ? "ok" : msg.status === "unknown" ? null : "bad";
           setPill("[data-printer-state]", /^printer/i.test(text) ? text : `Printer: ${text}`, state);
+          // The receipt screen of a receipt not printed yet: say what to do (the sale is saved).
+          const problem = document.querySelector("[data-print-problem]");
+          if (problem && msg.status === "paper_out") {
+            problem.textContent = problem.dataset.printProblem;
+            problem.classList.remove("hidden");
+          }
           break;
         }
         case "terminal.drawer": {
