@@ -309,3 +309,29 @@ def test_remove_pressed_twice_removes_once_and_says_so_the_second_time(shift):
     assert second.status_code == 200
     assert "That payment is not on the sale any more." in second.content.decode()
     assert Sale.objects.get().tenders.count() == 0
+
+
+def test_reprint_copies_a_printed_receipt_and_prints_a_failed_one_as_itself(shift):
+    # given a paid sale whose receipt printed
+    shift.post("sale/scan", {"code": MILK})
+    shift.post("tender/add", {"kind": "cash", "amount": "5.00"})
+    sale = Sale.objects.get()
+    receipt = PrintJob.objects.get(kind="receipt")
+    PrintJob.objects.filter(pk=receipt.pk).update(status="printed")
+
+    # when Reprint is pressed, it is printed again as a copy
+    assert shift.post(f"receipt/{sale.id}/reprint")["Location"] == f"{shift.base}receipt/{sale.id}/"
+    copy = PrintJob.objects.get(kind="reprint")
+    assert copy.payload["title"] == "COPY"
+
+    # given the receipt had failed instead (out of paper for good)
+    copy.delete()
+    PrintJob.objects.filter(pk=receipt.pk).update(status="failed", last_error="paper_out: no paper")
+    html = shift.get(f"receipt/{sale.id}/").content.decode()
+    assert "Sale saved — reload paper, then Reprint (F9)" in html
+
+    # when Reprint is pressed, that receipt is queued again, and no copy
+    shift.post(f"receipt/{sale.id}/reprint")
+    receipt.refresh_from_db()
+    assert receipt.status == "queued"
+    assert not PrintJob.objects.filter(kind="reprint").exists()
