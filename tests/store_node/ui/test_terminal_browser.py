@@ -65,6 +65,14 @@ def _rows(page):
     return page.get_by_test_id("line")
 
 
+# Whether the element itself is what a touch at its centre reaches (nothing over it, not clipped).
+_UNCOVERED = """el => {
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  return hit !== null && (hit === el || el.contains(hit));
+}"""
+
+
 def test_cashier_rings_pays_returns_and_closes_the_shift(ui, lane):
     page = ui.page
     terminal, scanner = lane
@@ -158,6 +166,10 @@ def test_cashier_rings_pays_returns_and_closes_the_shift(ui, lane):
     sale = Sale.objects.get(status="open")
     total = sale.total
     expect(page.get_by_test_id("total")).to_have_text(f"{total}")
+    # the Pay button is on screen at 1366x768 with a member and a message, not scrolled away
+    pay = page.get_by_role("link", name=re.compile(r"^Pay "))
+    expect(pay).to_be_in_viewport(ratio=1)
+    assert pay.evaluate(_UNCOVERED)
     ui.shot("02-sale")
     page.keyboard.press("F1")
     expect(page.locator("#help")).to_contain_text("Void the selected line (supervisor)")
@@ -370,3 +382,27 @@ def test_a_printer_out_of_paper_says_what_to_do_and_the_sale_is_saved(ui, lane):
     page.reload()
     expect(page.get_by_test_id("print-state")).to_have_text("Receipt: printed")
     expect(page.get_by_test_id("print-problem")).to_have_count(0)
+
+
+def test_lock_returns_to_the_pin_login_and_the_open_sale_waits_for_the_next_login(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    # given a sale of one milk rung by c101
+    _log_in(page, ui, terminal)
+    page.keyboard.type(MILK + "\n", delay=0)
+    expect(_rows(page)).to_have_count(1)
+
+    # when the cashier locks the till with its shortcut
+    page.keyboard.press("Alt+L")
+
+    # then the PIN login is back, and the till is no longer c101's
+    expect(page.get_by_test_id("login")).to_be_visible()
+    page.goto(f"{ui.url}/t/{terminal.id}/sale/")
+    expect(page.get_by_test_id("login")).to_be_visible()
+
+    # when the next person logs in on this terminal, the sale is there to finish
+    _log_in(page, ui, terminal, username="s101", pin="2222")
+    expect(_rows(page)).to_have_count(1)
+    expect(_rows(page).nth(0)).to_contain_text("Whole Milk 1 l")
+    expect(page.get_by_test_id("cashier")).not_to_contain_text("Cara")
+    assert Sale.objects.get().status == "open"
