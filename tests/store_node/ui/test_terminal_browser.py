@@ -406,3 +406,22 @@ def test_lock_returns_to_the_pin_login_and_the_open_sale_waits_for_the_next_logi
     expect(_rows(page).nth(0)).to_contain_text("Whole Milk 1 l")
     expect(page.get_by_test_id("cashier")).not_to_contain_text("Cara")
     assert Sale.objects.get().status == "open"
+
+
+def test_a_weight_typed_right_after_scanning_a_product_sold_by_weight_goes_into_the_weight(ui, lane):
+    page = ui.page
+    terminal, _ = lane
+    scan = page.locator("[data-scan-field]")
+    _log_in(page, ui, terminal)
+
+    # when the bananas' own barcode (no weight on it) is scanned and the weight typed at once
+    page.keyboard.type("01234\n", delay=0)
+    page.keyboard.type("1.5", delay=0)
+    page.keyboard.press("Enter")
+
+    # then 1.5 kg is sold, and nothing is left over in the scan field
+    expect(_rows(page)).to_have_count(1)
+    expect(_rows(page).nth(0)).to_contain_text("Bananas")
+    assert SaleLine.objects.get().quantity == Decimal("1.500")
+    expect(scan).to_have_value("")
+    expect(page.get_by_test_id("weigh")).to_have_count(0)
