@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from retail.dbmath import DecimalSum
@@ -19,6 +20,25 @@ def _money(value) -> Decimal:
 
 def shift_open_for(*, terminal) -> Shift | None:
     return Shift.objects.filter(terminal=terminal, status="open").select_related("cashier").first()
+
+
+def shift_open_id(*, terminal_id):
+    """The id of the terminal's open shift, or ``None``.
+
+    Every sale asks this twice (open, complete), so it is one fixed statement: the ORM's version
+    (``shift_open_for``, which loads the shift and its cashier) took ~1.7 ms to build and convert a
+    query that runs in ~0.15 ms. The literal ``'open'`` lets SQLite use the partial unique index.
+    """
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {q(Shift._meta.pk.column)} FROM {q(Shift._meta.db_table)} "
+        f"WHERE {q(Shift._meta.get_field('terminal').column)} = %s AND {q('status')} = 'open' LIMIT 1"
+    )
+    terminal_pk = Shift._meta.get_field("terminal").get_db_prep_value(terminal_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [terminal_pk])
+        row = cursor.fetchone()
+    return None if row is None else Shift._meta.pk.to_python(row[0])
 
 
 def shift_figures(*, shift: Shift) -> dict:

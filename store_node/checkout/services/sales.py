@@ -21,7 +21,7 @@ from retail.money import to_money, to_quantity
 from retail.outbox.services import event_append
 from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
-from retail.shifts.selectors import shift_open_for
+from retail.shifts.selectors import shift_open_id
 from retail.staff.models import Role
 from store_node.checkout.selectors import product_priced, sale_at_store, sale_lines
 from store_node.checkout.services.terminal_login import approval_check
@@ -118,7 +118,7 @@ def sale_reprice(
 
 def sale_open(*, terminal, cashier) -> Sale:
     """Open a sale on a terminal that has an open shift; a terminal has at most one open sale."""
-    if shift_open_for(terminal=terminal) is None:
+    if shift_open_id(terminal_id=terminal.id) is None:
         raise DomainError("Open a shift on this terminal before selling", code="no_open_shift")
     with transaction.atomic():
         existing = Sale.objects.filter(terminal=terminal, status=SaleStatus.OPEN).values_list("id", flat=True)

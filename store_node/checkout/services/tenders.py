@@ -24,7 +24,7 @@ from retail.pricing import Settlement, TenderError, settle
 from retail.pricing import Tender as PricingTender
 from retail.sales.models import Sale, SaleLine, SaleStatus, SaleTaxLine, Tender, TenderKind
 from retail.sales.services import receipt_number_next, sale_completed_payload
-from retail.shifts.selectors import shift_open_for
+from retail.shifts.selectors import shift_open_id
 from retail.stock.models import MovementKind
 from retail.stock.services import Move, stock_move_many
 from store_node.checkout.selectors import points_redeemable
@@ -198,8 +198,8 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
         for tender in tenders or ():
             _tender_add(sale=sale, **tender)
-        shift = shift_open_for(terminal=terminal)
-        if shift is None:
+        shift_id = shift_open_id(terminal_id=terminal.id)
+        if shift_id is None:
             raise DomainError("Open a shift on this terminal before taking payment", code="no_open_shift")
         # The product's unit rides along for the receipt (weights print as kg).
         lines = list(
@@ -230,12 +230,12 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         points_paid = money_sum(t.amount for t in tender_rows if t.approved and t.kind == TenderKind.POINTS)
         sale.points_earned = points_for(sale.total + settlement.rounding - points_paid) if member else 0
         sale.receipt_number = receipt_number_next(terminal=terminal)
-        sale.status, sale.completed_at, sale.shift = SaleStatus.COMPLETED, now, shift
+        sale.status, sale.completed_at, sale.shift_id = SaleStatus.COMPLETED, now, shift_id
         sale.cash_rounding, sale.cashier = settlement.rounding, cashier
         updated = Sale.objects.filter(pk=sale.pk, status=SaleStatus.OPEN).update(
             status=sale.status,
             completed_at=now,
-            shift=shift,
+            shift_id=shift_id,
             receipt_number=sale.receipt_number,
             subtotal=sale.subtotal,
             discount_total=sale.discount_total,
