@@ -276,6 +276,21 @@ def sale_at_store(*, sale_id, store_id) -> Sale | None:
     return found
 
 
+def sale_open_on(*, terminal_id):
+    """The id of the terminal's open sale, or ``None``: one fixed statement, asked on every sale open."""
+    q = connection.ops.quote_name
+    status, terminal = (q(Sale._meta.get_field(f).column) for f in ("status", "terminal"))
+    sql = (
+        f"SELECT {q(Sale._meta.pk.column)} FROM {q(Sale._meta.db_table)} "
+        f"WHERE {status} = %s AND {terminal} = %s LIMIT 1"
+    )
+    params = [SaleStatus.OPEN, Sale._meta.get_field("terminal").get_db_prep_value(terminal_id, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else Sale._meta.pk.to_python(row[0])
+
+
 def sale_lines(*, sale_id) -> list[SaleLine]:
     """The sale's lines in position order, from one fixed SQL statement: a 50-line sale is read on
     every scan, and the ORM's per-query and per-row work cost more than the rows themselves."""

@@ -310,7 +310,8 @@ class SaleOpenApi(TerminalApi):
     @extend_schema(request=None, responses={201: SaleOutput})
     def post(self, request):
         sale = sale_services.sale_open(terminal=self.terminal, cashier=self.cashier)
-        return _sale(sale.id, status.HTTP_201_CREATED)
+        # A new sale has no lines, tenders or member: render it as created, without reading it back.
+        return Response(sale_json(sale, [], []), status=status.HTTP_201_CREATED)
 
 
 class SaleDetailApi(TerminalApi):

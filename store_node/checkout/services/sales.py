@@ -23,7 +23,7 @@ from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
 from retail.shifts.selectors import shift_open_id
 from retail.staff.models import Role
-from store_node.checkout.selectors import product_priced, sale_at_store, sale_lines
+from store_node.checkout.selectors import product_priced, sale_at_store, sale_lines, sale_open_on
 from store_node.checkout.services.terminal_login import approval_check
 
 MAX_QUANTITY = 9999
@@ -121,8 +121,8 @@ def sale_open(*, terminal, cashier) -> Sale:
     if shift_open_id(terminal_id=terminal.id) is None:
         raise DomainError("Open a shift on this terminal before selling", code="no_open_shift")
     with transaction.atomic():
-        existing = Sale.objects.filter(terminal=terminal, status=SaleStatus.OPEN).values_list("id", flat=True)
-        for sale_id in existing[:1]:
+        sale_id = sale_open_on(terminal_id=terminal.id)
+        if sale_id is not None:
             raise DomainError(
                 "This terminal already has an open sale: finish, suspend or cancel it",
                 code="sale_already_open",

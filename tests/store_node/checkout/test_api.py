@@ -59,6 +59,17 @@ def test_hand_rendered_sale_equals_the_documented_serializer(api, goods, member)
     assert api.get(f"sales/{sale['id']}").json() == sale_json(row, lines, tenders)
 
 
+def test_an_opened_sale_is_answered_as_it_reads_back(api, goods, django_assert_num_queries):
+    # given an open shift; when a sale is opened: session, shift, the open-sale check and the insert
+    # (with the transaction's BEGIN and COMMIT, savepoints under the test's transaction), no read back
+    with django_assert_num_queries(6):
+        opened = api.post("sales")
+    # then the answer is the sale as any later read shows it
+    assert opened.status_code == 201
+    assert opened.json() == api.get(f"sales/{opened.json()['id']}").json()
+    assert (opened.json()["lines"], opened.json()["total"], opened.json()["member"]) == ([], "0.00", None)
+
+
 def test_whole_flow_over_the_api_suspend_resume_return_close(api, goods):
     sale = api.post("sales").json()
     api.post(f"sales/{sale['id']}/lines", {"scan": MILK})
