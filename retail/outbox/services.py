@@ -12,6 +12,7 @@ from retail.outbox import hlc
 from retail.outbox.encoding import PayloadEncoder
 from retail.outbox.models import Event, NodeClock
 from retail.outbox.types import EVENT_TYPES
+from retail.sqlrows import rows_insert
 
 
 class OutboxError(RuntimeError):
@@ -40,9 +41,10 @@ def event_append(*, type: str, payload: dict[str, Any], origin: str | None = Non
         raise OutboxError(f"unknown event type {type!r}; add it to retail/outbox/types.py and docs/events.md")
     origin = origin or node_origin()
     seq, stamp = _advance_clock(origin)
-    return Event.objects.create(
+    event = Event(
         origin=origin, seq=seq, hlc=stamp, type=type, schema=spec.schema, payload=_json_ready(payload)
     )
+    return rows_insert([event])[0]
 
 
 def event_append_many(*, events: list[tuple[str, dict[str, Any]]], origin: str | None = None) -> list[Event]:
@@ -67,7 +69,7 @@ def event_append_many(*, events: list[tuple[str, dict[str, Any]]], origin: str |
     origin = origin or node_origin()
     last_seq, last_hlc = _advance_clock(origin, len(events))
     first_seq, first_hlc = last_seq - len(events) + 1, last_hlc - len(events) + 1
-    return Event.objects.bulk_create(
+    return rows_insert(
         [
             Event(
                 origin=origin,

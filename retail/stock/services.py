@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from retail.outbox.services import event_append, event_append_many, node_origin
+from retail.sqlrows import columns, joined_rows, rows_insert
 from retail.stock.models import MovementKind, StockLevel, StockMovement
 
 # The sign a movement of each kind must have; count adjustments go either way.
@@ -133,7 +134,9 @@ class Move:
     note: str = ""
 
 
-def stock_move_many(*, store_id, moves: list[Move]) -> list[StockMovement]:
+def stock_move_many(
+    *, store_id, moves: list[Move], events_before: list[tuple[str, dict]] = ()
+) -> list[StockMovement]:
     """Record several local movements at one store (a sale's lines) and their ``stock.moved`` events.
 
     Equal to ``stock_move`` called once per move, in order, but set-based: one INSERT of the
@@ -142,14 +145,20 @@ def stock_move_many(*, store_id, moves: list[Move]) -> list[StockMovement]:
     by the sum of its movements, added in Python: SQL decimal arithmetic is floating point on
     SQLite) and one ``event_append_many``. Invariant: every ``StockLevel.on_hand`` equals the sum of
     its movements. Refuses the whole batch (nothing written) if any move has the wrong sign.
+
+    ``events_before``: the caller's own ``(type, payload)`` events that precede these movements (a
+    sale's ``sale.completed``), appended first in the same ``event_append_many``: the same events
+    and order as an ``event_append`` of each before this call, one clock advance and INSERT fewer.
     """
     for move in moves:
         _check(move.kind, move.quantity)
     if not moves:
+        if events_before:
+            event_append_many(events=list(events_before))
         return []
     now, origin = timezone.now(), node_origin()
     with transaction.atomic():
-        movements = StockMovement.objects.bulk_create(
+        movements = rows_insert(
             [
                 StockMovement(
                     store_id=store_id,
@@ -178,7 +187,7 @@ def stock_move_many(*, store_id, moves: list[Move]) -> list[StockMovement]:
         for pid, level in levels.items():
             level.on_hand += delta[pid]
         _levels_write(levels.values(), now)
-        event_append_many(events=[("stock.moved", movement_payload(m)) for m in movements])
+        event_append_many(events=[*events_before, *(("stock.moved", movement_payload(m)) for m in movements)])
     return movements
 
 
@@ -196,13 +205,25 @@ def _levels_write(levels, now) -> None:
 
 
 def _levels_locked(store_id, product_ids) -> dict:
-    levels = (
-        StockLevel.objects.select_for_update()
-        .filter(store_id=store_id, product_id__in=list(product_ids))
-        .only("pk", "product_id", "on_hand")
-        .order_by("pk")  # one lock order for every batch (PostgreSQL row locks)
+    # What ``select_for_update().filter(store_id=…, product_id__in=…).only("pk", "product_id",
+    # "on_hand").order_by("pk")`` sends (ordered: one lock order for every batch, for PostgreSQL's
+    # row locks), as fixed SQL per batch size: the ORM took ~0.6 ms to build it on every sale.
+    product_ids = list(product_ids)
+    model = [(StockLevel, "l", ("id", "product_id", "on_hand"))]
+    product = StockLevel._meta.get_field("product")
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {columns(model)} FROM {q(StockLevel._meta.db_table)} l "
+        f"WHERE l.{q(StockLevel._meta.get_field('store').column)} = %s "
+        f"AND l.{q(product.column)} IN ({', '.join(['%s'] * len(product_ids))}) ORDER BY l.{q('id')}"
+        + (" FOR UPDATE" if connection.features.has_select_for_update else "")
     )
-    return {level.product_id: level for level in levels}
+    params = [StockLevel._meta.get_field("store").get_db_prep_value(store_id, connection)]
+    params += [product.get_db_prep_value(pid, connection) for pid in product_ids]
+    levels = {}
+    for (level,) in joined_rows(sql, params, model):
+        levels[level.product_id] = level
+    return levels
 
 
 def stock_count(

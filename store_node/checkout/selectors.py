@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Q, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -16,6 +16,7 @@ from retail.catalog.models import Barcode, Price, Product, TaxRate
 from retail.dbmath import DecimalSum
 from retail.members.models import Member
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus, Tender
+from retail.sqlrows import columns, instances, joined_row
 from retail.staff.models import Role
 from retail.stores.models import Store, Terminal
 from store_node.checkout.models import TerminalSession
@@ -31,7 +32,7 @@ def terminal_session_get(*, token: str) -> TerminalSession | None:
     ``select_related("terminal__store", "user")`` would send) without the ORM compiling it each time.
     """
     now = TerminalSession._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
-    objects = _joined_row(_session_sql(), [token, now], _session_models())
+    objects = joined_row(_session_sql(), [token, now], _session_models())
     if objects is None:
         return None
     session, terminal, store, user = objects
@@ -55,7 +56,7 @@ def _session_sql() -> str:
     q = connection.ops.quote_name
     tables = {alias: q(m._meta.db_table) for m, alias in _session_models()}
     return (
-        f"SELECT {_columns(_session_models())} FROM {tables['s']} s "
+        f"SELECT {columns(_session_models())} FROM {tables['s']} s "
         f"JOIN {tables['t']} t ON t.id = s.terminal_id JOIN {tables['st']} st ON st.id = t.store_id "
         f"JOIN {tables['u']} u ON u.id = s.user_id "
         "WHERE s.token = %s AND s.ended_at IS NULL AND s.expires_at > %s"
@@ -64,47 +65,6 @@ def _session_sql() -> str:
 
 def _session_models():
     return [(TerminalSession, "s"), (Terminal, "t"), (Store, "st"), (get_user_model(), "u")]
-
-
-def _columns(models) -> str:
-    q = connection.ops.quote_name
-    return ", ".join(f"{alias}.{q(f.column)}" for model, alias in models for f in model._meta.concrete_fields)
-
-
-def _converters(model, alias: str):
-    # Per connection (the backend's converters are bound to the connection of this thread).
-    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("checkout_converters", {})
-    if (model, alias) not in cache:
-        fields = []
-        for f in model._meta.concrete_fields:
-            col = f.get_col(alias)
-            fields.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
-        cache[model, alias] = [f.attname for f in model._meta.concrete_fields], fields
-    return cache[model, alias]
-
-
-def _joined_row(sql: str, params: list, models) -> list | None:
-    """One row of ``sql`` (which selects ``_columns(models)``) as one instance per model, each
-    field converted exactly as the ORM converts it (``from_db`` with the backend's converters)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else _instances(row, models)
-
-
-def _instances(row, models) -> list:
-    objects, i = [], 0
-    for model, alias in models:
-        attnames, fields = _converters(model, alias)
-        values = []
-        for col, converters in fields:
-            value = row[i]
-            i += 1
-            for convert in converters:
-                value = convert(value, col, connection)
-            values.append(value)
-        objects.append(model.from_db(connection.alias, attnames, values))
-    return objects
 
 
 def product_search(*, query: str, limit: int = 20) -> list[dict]:
@@ -291,19 +251,31 @@ def sale_open_on(*, terminal_id):
     return None if row is None else Sale._meta.pk.to_python(row[0])
 
 
-def sale_lines(*, sale_id) -> list[SaleLine]:
+def sale_lines(*, sale_id, with_units: bool = False) -> list[SaleLine]:
     """The sale's lines in position order, from one fixed SQL statement: a 50-line sale is read on
-    every scan, and the ORM's per-query and per-row work cost more than the rows themselves."""
+    every scan, and the ORM's per-query and per-row work cost more than the rows themselves.
+    ``with_units``: each line also carries ``product_unit``, its product's unit (for the receipt)."""
     models = [(SaleLine, "l")]
+    q = connection.ops.quote_name
+    unit, join = "", ""
+    if with_units:
+        unit = f", p.{q(Product._meta.get_field('unit').column)}"
+        join = f" JOIN {q(Product._meta.db_table)} p ON p.{q(Product._meta.pk.column)} = l.product_id"
     sql = (
-        f"SELECT {_columns(models)} FROM {connection.ops.quote_name(SaleLine._meta.db_table)} l "
+        f"SELECT {columns(models)}{unit} FROM {q(SaleLine._meta.db_table)} l{join} "
         "WHERE l.sale_id = %s ORDER BY l.position"
     )
     pk = Sale._meta.pk
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk.get_db_prep_value(pk.to_python(sale_id), connection)])
         rows = cursor.fetchall()
-    return [_instances(row, models)[0] for row in rows]
+    lines = []
+    for row in rows:
+        objects = instances(row, models)
+        if with_units:
+            objects[0].product_unit = objects[1]
+        lines.append(objects[0])
+    return lines
 
 
 def sale_detail(*, sale_id) -> tuple[Sale, list[SaleLine], list[Tender]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from retail.sqlrows import rows_insert
 from store_node.devices.models import DrawerKick, DrawerReason, PrintJob, PrintKind
 
 
@@ -15,13 +16,13 @@ def print_job_enqueue(*, terminal, kind: str, payload: dict[str, Any]) -> PrintJ
     if kind not in PrintKind.values:
         raise ValueError(f"unknown print kind {kind!r}")
     now = timezone.now()
-    return PrintJob.objects.create(
-        terminal=terminal, kind=kind, payload=payload, next_attempt_at=now, created_at=now
-    )
+    return rows_insert(
+        [PrintJob(terminal=terminal, kind=kind, payload=payload, next_attempt_at=now, created_at=now)]
+    )[0]
 
 
 def drawer_kick_request(*, terminal, reason: str) -> DrawerKick:
     """Ask for the terminal's cash drawer to open."""
     if reason not in DrawerReason.values:
         raise ValueError(f"unknown drawer reason {reason!r}")
-    return DrawerKick.objects.create(terminal=terminal, reason=reason, requested_at=timezone.now())
+    return rows_insert([DrawerKick(terminal=terminal, reason=reason, requested_at=timezone.now())])[0]

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from retail.api_errors import DomainError, Invalid
@@ -19,15 +18,15 @@ from retail.dbmath import DecimalSum
 from retail.members.models import Member, PointsKind
 from retail.members.services import points_post
 from retail.money import money_sum, to_money
-from retail.outbox.services import event_append
 from retail.pricing import Settlement, TenderError, settle
 from retail.pricing import Tender as PricingTender
 from retail.sales.models import Sale, SaleLine, SaleStatus, SaleTaxLine, Tender, TenderKind
 from retail.sales.services import receipt_number_next, sale_completed_payload
 from retail.shifts.selectors import shift_open_id
+from retail.sqlrows import rows_insert
 from retail.stock.models import MovementKind
 from retail.stock.services import Move, stock_move_many
-from store_node.checkout.selectors import points_redeemable
+from store_node.checkout.selectors import points_redeemable, sale_lines
 from store_node.checkout.services.members import points_for, points_value
 from store_node.checkout.services.receipts import receipt_payload
 from store_node.checkout.services.sales import sale_basket, sale_for_terminal
@@ -109,33 +108,27 @@ def _tender_add(
     now = timezone.now()
     if kind == TenderKind.CASH:
         cash = _money(tendered if tendered is not None else amount, "tendered")
-        existing = Tender.objects.filter(sale=sale, kind=TenderKind.CASH).first()
+        # A sale read by sale_for_terminal knows whether it has tenders: most have none yet.
+        existing = None
+        if getattr(sale, "has_tenders", True):
+            existing = Tender.objects.filter(sale=sale, kind=TenderKind.CASH).first()
         if existing:
             existing.tendered += cash
             existing.save(update_fields=["tendered"])
             return existing
-        return Tender.objects.create(
-            sale=sale, kind=kind, amount=Decimal("0.00"), tendered=cash, created_at=now
-        )
+        return _tender_new(sale, kind=kind, amount=Decimal("0.00"), tendered=cash, created_at=now)
     remaining = sale.total - _non_cash_paid(sale)
     if kind == TenderKind.CARD:
         value = _money(amount, "amount")
         if not approved:
-            return Tender.objects.create(
-                sale=sale,
-                kind=kind,
-                amount=value,
-                reference=reference[:64],
-                approved=False,
-                created_at=now,
+            return _tender_new(
+                sale, kind=kind, amount=value, reference=reference[:64], approved=False, created_at=now
             )
         if not reference:
             raise Invalid("Give the card terminal's approval reference", code="reference_required")
         if value > remaining:
             raise Invalid(f"Card amount {value} exceeds the {remaining} still due", code="tender_exceeds_due")
-        return Tender.objects.create(
-            sale=sale, kind=kind, amount=value, reference=reference[:64], created_at=now
-        )
+        return _tender_new(sale, kind=kind, amount=value, reference=reference[:64], created_at=now)
     if sale.member_id is None:
         raise Invalid("Attach a member before paying with points", code="member_required")
     if points is None:
@@ -155,7 +148,13 @@ def _tender_add(
         raise Invalid(
             f"{points} points ({value}) exceed the {remaining} still due", code="tender_exceeds_due"
         )
-    return Tender.objects.create(sale=sale, kind=kind, amount=value, points=points, created_at=now)
+    return _tender_new(sale, kind=kind, amount=value, points=points, created_at=now)
+
+
+def _tender_new(sale: Sale, **fields) -> Tender:
+    tender = rows_insert([Tender(sale=sale, **fields)])[0]
+    sale.has_tenders = True  # a second cash tender of the same request adds to this one
+    return tender
 
 
 def sale_remove_tender(*, sale_id, tender_id, terminal) -> None:
@@ -196,18 +195,16 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
     """
     with transaction.atomic():
         sale = sale_for_terminal(sale_id=sale_id, terminal=terminal)
-        for tender in tenders or ():
-            _tender_add(sale=sale, **tender)
+        had_tenders = sale.has_tenders
+        added = [_tender_add(sale=sale, **tender) for tender in tenders or ()]
         shift_id = shift_open_id(terminal_id=terminal.id)
         if shift_id is None:
             raise DomainError("Open a shift on this terminal before taking payment", code="no_open_shift")
         # The product's unit rides along for the receipt (weights print as kg).
-        lines = list(
-            SaleLine.objects.filter(sale=sale).annotate(product_unit=F("product__unit")).order_by("position")
-        )
+        lines = sale_lines(sale_id=sale.id, with_units=True)
         if not any(not line.voided for line in lines):
             raise DomainError("The sale has no items", code="sale_empty")
-        discounts = list(sale.discounts.all())
+        discounts = list(sale.discounts.all()) if sale.has_discount else []
         basket = sale_basket(lines=lines, discount=discounts[0] if discounts else None)
         sale.subtotal, sale.discount_total = basket.subtotal, basket.discount_total
         sale.tax_total, sale.total = basket.tax_total, basket.total
@@ -217,7 +214,10 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
             if (line.line_discount, line.sale_discount_share, line.line_total) != amounts:
                 line.line_discount, line.sale_discount_share, line.line_total = amounts
                 repriced.append(line)
-        tender_rows = list(Tender.objects.filter(sale=sale).order_by("created_at"))
+        if had_tenders:
+            tender_rows = list(Tender.objects.filter(sale=sale).order_by("created_at"))
+        else:  # all of them came with this request, in this order (two cash tenders are one row)
+            tender_rows = list({t.id: t for t in added}.values())
         settlement = _settle(sale, tender_rows)
         points_tendered = sum(t.points for t in tender_rows if t.approved and t.kind == TenderKind.POINTS)
         member = Member.objects.filter(pk=sale.member_id).first() if sale.member_id else None
@@ -271,11 +271,10 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
                 for t in basket.taxes
             ]
         )
-        event_append(
-            type="sale.completed",
-            payload=sale_completed_payload(sale, lines, discounts, tax_lines, tender_rows),
-        )
-        stock_move_many(
+        stock_move_many(  # the sale.completed event first, then one stock.moved per line
+            events_before=[
+                ("sale.completed", sale_completed_payload(sale, lines, discounts, tax_lines, tender_rows))
+            ],
             store_id=sale.store_id,
             moves=[
                 Move(

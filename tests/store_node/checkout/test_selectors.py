@@ -125,6 +125,15 @@ def test_sale_lines_and_the_sale_read_as_the_orm_reads_them(till, goods):
         Decimal("0.53"),
         True,
     )
+    # and with their products' units (for the receipt) as the ORM annotates them
+    from django.db.models import F
+
+    with_units = sale_lines(sale_id=sale.id, with_units=True)
+    annotated = SaleLine.objects.filter(sale=sale).annotate(unit=F("product__unit")).order_by("position")
+    assert [fields(x) for x in with_units] == [fields(x) for x in orm]
+    assert (
+        [x.product_unit for x in with_units] == [x.unit for x in annotated] == ["each", "kg", "each", "each"]
+    )
     found = sale_at_store(sale_id=sale.id, store_id=till.store.id)
     assert fields(found) == fields(Sale.objects.get(pk=sale.id))
     assert (found.has_discount, found.has_tenders) == (False, False)

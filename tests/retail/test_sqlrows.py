@@ -1,0 +1,74 @@
+"""The fixed-SQL helpers write and read rows exactly as the ORM does."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from retail.outbox.models import Event
+from retail.sqlrows import rows_insert
+from retail.stock.models import StockMovement
+from tests.factories import make_product, make_store
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(obj, skip=("id",)):
+    return [
+        (f.attname, getattr(obj, f.attname)) for f in type(obj)._meta.concrete_fields if f.attname not in skip
+    ]
+
+
+def test_rows_inserted_read_back_as_the_orms_own_inserts():
+    store, product = make_store(), make_product()
+    now = timezone.now()
+
+    def movement(quantity):
+        return StockMovement(
+            store_id=store.id,
+            product_id=product.id,
+            kind="sale",
+            quantity=quantity,
+            origin="S01",
+            created_at=now,
+        )
+
+    # given the same movements written by the ORM and by rows_insert (one, then several at once)
+    orm = [
+        StockMovement.objects.create(**{k: v for k, v in fields(movement(Decimal(q)))})
+        for q in ("-1", "-0.255")
+    ]
+    fast = rows_insert([movement(Decimal("-1"))]) + rows_insert(
+        [movement(Decimal("-0.255")), movement(Decimal("-2"))]
+    )
+    # then they are saved, and read back field for field (types included) as the ORM's are
+    assert all(not m._state.adding for m in fast)
+    read = {m.id: m for m in StockMovement.objects.filter(pk__in=[m.pk for m in orm + fast])}
+    assert [fields(read[m.id]) for m in fast[:2]] == [fields(read[m.id]) for m in orm]
+    assert [type(v) for _, v in fields(read[fast[1].id])] == [type(v) for _, v in fields(read[orm[1].id])]
+    assert read[fast[2].id].quantity == Decimal("-2.000")
+
+
+def test_a_json_payload_and_an_auto_now_add_time_are_prepared_as_the_orm_prepares_them():
+    payload = {"total": "12.30", "lines": [{"sku": "100001", "quantity": "1.000"}], "note": None}
+    # when an event is written by rows_insert, then created_at is set as auto_now_add sets it
+    (event,) = rows_insert([Event(origin="T", seq=1, hlc=5, type="sale.completed", payload=payload)])
+    assert event.created_at is not None
+    # and it reads back equal to what it was given
+    back = Event.objects.get(pk=event.pk)
+    assert (back.payload, back.seq, back.schema, back.created_at) == (payload, 1, 1, event.created_at)
+
+
+def test_rows_the_database_numbers_get_their_primary_keys():
+    from retail.stock.models import StockLevel
+
+    store = make_store()
+    products = [make_product(), make_product()]
+    # when two stock levels (an AutoField primary key, updated_at auto_now) are written
+    levels = rows_insert([StockLevel(store=store, product=p, on_hand=Decimal("3")) for p in products])
+    # then each has the id the database gave it, and reads back as written
+    assert [lv.pk for lv in levels] == list(StockLevel.objects.order_by("pk").values_list("pk", flat=True))
+    back = [StockLevel.objects.get(pk=lv.pk) for lv in levels]
+    assert [(b.product_id, b.on_hand, b.updated_at) for b in back] == [
+        (lv.product_id, Decimal("3.000"), lv.updated_at) for lv in levels
+    ]
