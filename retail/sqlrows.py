@@ -8,6 +8,7 @@ These helpers take a statement written once and:
 * ``columns``/``instances``/``joined_row``/``joined_rows``: read rows as model instances, each
   value passed through the backend's and the field's converters (what ``from_db`` gets from a
   queryset), so a row read here equals the ORM's, types included (tests compare them field by field);
+* ``row_update``: UPDATE one row's named fields from the instance, as ``save(update_fields=…)``;
 * ``rows_insert``: INSERT model instances, every value from ``Field.pre_save(obj, add=True)`` and
   ``get_db_prep_save`` as ``QuerySet.bulk_create`` prepares it, from one cached statement per model.
 
@@ -146,3 +147,35 @@ def rows_insert(objs: list) -> list:
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
     return objs
+
+
+def row_update(obj, attnames: tuple[str, ...], *, where: dict | None = None) -> int:
+    """UPDATE ``obj``'s row, setting ``attnames`` to the instance's values (prepared as
+    ``save(update_fields=…)`` prepares them), from one fixed statement per model and fields.
+    ``where``: further ``{attname: value}`` the row must have (e.g. still ``open``). Returns the
+    number of rows updated (0 when the row is gone or does not match ``where``)."""
+    model = type(obj)
+    where = where or {}
+    key = (model, tuple(attnames), tuple(where))
+    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("sqlrows_updates", {})
+    if key not in cache:
+        q = connection.ops.quote_name
+        meta = model._meta
+        fields = [meta.get_field(name) if name != "pk" else meta.pk for name in attnames]
+        conditions = [meta.pk, *(meta.get_field(name) for name in where)]
+        cache[key] = (
+            f"UPDATE {q(meta.db_table)} SET {', '.join(f'{q(f.column)} = %s' for f in fields)} "
+            f"WHERE {' AND '.join(f'{q(f.column)} = %s' for f in conditions)}",
+            fields,
+            conditions,
+        )
+    sql, fields, conditions = cache[key]
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+    params.append(conditions[0].get_db_prep_value(obj.pk, connection))
+    params += [
+        f.get_db_prep_value(value, connection)
+        for f, value in zip(conditions[1:], where.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -135,11 +135,12 @@ def product_words_match(*, query: str) -> Q:
     return by_name | Q(sku__istartswith=query.strip())
 
 
+@functools.cache
 def _priced_sql(where: str, *, store_scoped: bool) -> str:
     product, price, rate = (connection.ops.quote_name(m._meta.db_table) for m in (Product, Price, TaxRate))
     store = "pr.store_id = %s" if store_scoped else "pr.store_id IS NULL"
     return (
-        f"SELECT p.*, "
+        f"SELECT {columns([(Product, 'p')])}, "
         f"(SELECT pr.amount FROM {price} pr WHERE pr.product_id = p.id AND {store} "
         f"AND pr.effective_from <= %s ORDER BY pr.effective_from DESC LIMIT 1) AS store_price, "
         f"(SELECT pr.amount FROM {price} pr WHERE pr.product_id = p.id AND pr.store_id IS NULL "
@@ -173,14 +174,14 @@ def product_priced(*, store_id=None, barcode: str | None = None, sku: str | None
     params = [when, when, when, key]
     if store_id is not None:
         params.insert(0, Price._meta.get_field("store").get_db_prep_value(store_id, connection))
-    product = next(
-        iter(Product.objects.raw(_priced_sql(where, store_scoped=store_id is not None), params)), None
-    )
-    if product is not None:
-        amount, rate = Price._meta.get_field("amount"), TaxRate._meta.get_field("rate")
-        product.store_price = _decimal(amount, product.store_price)
-        product.chain_price = _decimal(amount, product.chain_price)
-        product.rate = _decimal(rate, product.rate)
+    found = joined_row(_priced_sql(where, store_scoped=store_id is not None), params, [(Product, "p")])
+    if found is None:
+        return None
+    product, store_price, chain_price, rate = found
+    amount = Price._meta.get_field("amount")
+    product.store_price = _decimal(amount, store_price)
+    product.chain_price = _decimal(amount, chain_price)
+    product.rate = _decimal(TaxRate._meta.get_field("rate"), rate)
     return product
 
 
@@ -221,7 +222,7 @@ def sale_at_store(*, sale_id, store_id) -> Sale | None:
     q = connection.ops.quote_name
     sale, discount, tender = (q(m._meta.db_table) for m in (Sale, SaleDiscount, Tender))
     sql = (
-        f"SELECT s.*, EXISTS (SELECT 1 FROM {discount} d WHERE d.sale_id = s.id) AS has_discount, "
+        f"SELECT {columns([(Sale, 's')])}, EXISTS (SELECT 1 FROM {discount} d WHERE d.sale_id = s.id) AS has_discount, "
         f"EXISTS (SELECT 1 FROM {tender} t WHERE t.sale_id = s.id) AS has_tenders "
         f"FROM {sale} s WHERE s.id = %s AND s.store_id = %s"
     )
@@ -230,10 +231,12 @@ def sale_at_store(*, sale_id, store_id) -> Sale | None:
         pk.get_db_prep_value(pk.to_python(sale_id), connection),
         pk.get_db_prep_value(store_id, connection),
     ]
-    found = next(iter(Sale.objects.raw(sql, params)), None)
-    if found is not None:
-        found.has_discount, found.has_tenders = bool(found.has_discount), bool(found.has_tenders)
-    return found
+    found = joined_row(sql, params, [(Sale, "s")])
+    if found is None:
+        return None
+    sale, has_discount, has_tenders = found
+    sale.has_discount, sale.has_tenders = bool(has_discount), bool(has_tenders)
+    return sale
 
 
 def sale_open_on(*, terminal_id):

@@ -22,6 +22,7 @@ from retail.outbox.services import event_append
 from retail.pricing import Basket, Discount, Line, price_basket
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus
 from retail.shifts.selectors import shift_open_id
+from retail.sqlrows import row_update, rows_insert
 from retail.staff.models import Role
 from store_node.checkout.selectors import product_priced, sale_at_store, sale_lines, sale_open_on
 from store_node.checkout.services.terminal_login import approval_check
@@ -97,7 +98,7 @@ def sale_reprice(
             if line is not new_line:
                 changed.append(line)
     if new_line is not None:
-        new_line.save(force_insert=True)
+        rows_insert([new_line])
     if changed:
         SaleLine.objects.bulk_update(changed, ["line_discount", "sale_discount_share", "line_total"])
     if discount is not None and discount.amount != basket.sale_discount:
@@ -105,9 +106,7 @@ def sale_reprice(
         discount.save(update_fields=["amount"])
     sale.subtotal, sale.discount_total = basket.subtotal, basket.discount_total
     sale.tax_total, sale.total = basket.tax_total, basket.total
-    Sale.objects.filter(pk=sale.pk).update(
-        subtotal=sale.subtotal, discount_total=sale.discount_total, tax_total=sale.tax_total, total=sale.total
-    )
+    row_update(sale, ("subtotal", "discount_total", "tax_total", "total"))
     return basket
 
 

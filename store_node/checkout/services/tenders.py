@@ -23,7 +23,7 @@ from retail.pricing import Tender as PricingTender
 from retail.sales.models import Sale, SaleLine, SaleStatus, SaleTaxLine, Tender, TenderKind
 from retail.sales.services import receipt_number_next, sale_completed_payload
 from retail.shifts.selectors import shift_open_id
-from retail.sqlrows import rows_insert
+from retail.sqlrows import row_update, rows_insert
 from retail.stock.models import MovementKind
 from retail.stock.services import Move, stock_move_many
 from store_node.checkout.selectors import points_redeemable, sale_lines
@@ -232,18 +232,22 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         sale.receipt_number = receipt_number_next(terminal=terminal)
         sale.status, sale.completed_at, sale.shift_id = SaleStatus.COMPLETED, now, shift_id
         sale.cash_rounding, sale.cashier = settlement.rounding, cashier
-        updated = Sale.objects.filter(pk=sale.pk, status=SaleStatus.OPEN).update(
-            status=sale.status,
-            completed_at=now,
-            shift_id=shift_id,
-            receipt_number=sale.receipt_number,
-            subtotal=sale.subtotal,
-            discount_total=sale.discount_total,
-            tax_total=sale.tax_total,
-            total=sale.total,
-            cash_rounding=sale.cash_rounding,
-            points_earned=sale.points_earned,
-            cashier=cashier,
+        updated = row_update(
+            sale,
+            (
+                "status",
+                "completed_at",
+                "shift_id",
+                "receipt_number",
+                "subtotal",
+                "discount_total",
+                "tax_total",
+                "total",
+                "cash_rounding",
+                "points_earned",
+                "cashier_id",
+            ),
+            where={"status": SaleStatus.OPEN},
         )
         if not updated:
             raise DomainError("The sale was completed or changed meanwhile", code="sale_not_open")
@@ -254,7 +258,7 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
             d.save(update_fields=["amount"])
         for t in tender_rows:
             if t.kind == TenderKind.CASH:
-                t.save(update_fields=["amount", "change"])
+                row_update(t, ("amount", "change"))
         classes: dict[Decimal, list[str]] = {}
         for line in lines:
             if not line.voided and line.tax_class not in classes.setdefault(line.tax_rate, []):
