@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from fractions import Fraction
 
 __all__ = [
     "CENT",
@@ -175,15 +174,32 @@ def allocate(
 
     sign = -1 if total < 0 else 1
     units = int((abs(total) / minor_unit).to_integral_value(rounding=ROUND_FLOOR))
-    # Exact rational arithmetic: Decimal division would round and could break the sum invariant.
-    wsum = Fraction(weight_sum)
-    exact = [Fraction(units) * Fraction(w) / wsum for w in ws]
-    floors = [e.numerator // e.denominator for e in exact]
+    # Exact integer arithmetic (Decimal division would round and could break the sum invariant):
+    # the weights scaled by one power of ten to whole numbers, each exact share units * w / Σw is
+    # a quotient and a remainder over the same Σw, so the remainders order the fractional parts.
+    scaled = _whole_numbers(ws)
+    scaled_sum = sum(scaled)
+    floors, remainders = [], []
+    for w in scaled:
+        floor, remainder = divmod(units * w, scaled_sum)
+        floors.append(floor)
+        remainders.append(remainder)
     leftover = units - sum(floors)
-    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(len(ws)), key=lambda i: (-remainders[i], i))
     for i in order[:leftover]:
         floors[i] += 1
     return [(sign * f * minor_unit).quantize(minor_unit) for f in floors]
+
+
+def _whole_numbers(values: list[Decimal]) -> list[int]:
+    """``values`` times the one power of ten that makes them all whole, exactly (no context rounding)."""
+    parts = [v.as_tuple() for v in values]
+    shift = max(0, -min(p.exponent for p in parts))
+    out = []
+    for p in parts:
+        n = int("".join(map(str, p.digits))) * 10 ** (p.exponent + shift)
+        out.append(-n if p.sign else n)
+    return out
 
 
 def split_evenly(amount: Decimal, parts: int, *, minor_unit: Decimal = CENT) -> list[Decimal]:

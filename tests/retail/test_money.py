@@ -191,6 +191,37 @@ def test_allocate_edge_cases():
         allocate(D("1.00"), [0.5, 0.5])
 
 
+@PROPS
+@given(
+    amount=st.integers(-(10**9), 10**9),
+    weights=st.lists(
+        st.one_of(
+            st.integers(0, 10**6),
+            st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False),
+            st.sampled_from([D("1E+3"), D("0E-5"), D("0.0000001"), D("123.4560")]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_allocate_is_the_exact_rational_largest_remainder_split(amount, weights):
+    from fractions import Fraction
+
+    # given any amount in cents and any non-negative weights (integers, decimals of any scale)
+    total = D(amount).scaleb(-2)
+    if sum(D(w) for w in weights) == 0:
+        weights = [*weights, 1]
+    # then the parts are the floors of the exact rational shares plus one cent for the largest
+    # fractional remainders (ties by position), computed here with Fractions
+    units, wsum = abs(amount), sum(Fraction(D(w)) for w in weights)
+    exact = [units * Fraction(D(w)) / wsum for w in weights]
+    floors = [e.numerator // e.denominator for e in exact]
+    for i in sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))[: units - sum(floors)]:
+        floors[i] += 1
+    sign = -1 if amount < 0 else 1
+    assert allocate(total, weights) == [(sign * f * D("0.01")).quantize(D("0.01")) for f in floors]
+
+
 def test_split_evenly():
     assert split_evenly(D("10.00"), 3) == [D("3.34"), D("3.33"), D("3.33")]
     assert split_evenly(D("0.01"), 2) == [D("0.01"), D("0.00")]
