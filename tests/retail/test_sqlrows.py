@@ -72,3 +72,44 @@ def test_rows_the_database_numbers_get_their_primary_keys():
     assert [(b.product_id, b.on_hand, b.updated_at) for b in back] == [
         (lv.product_id, Decimal("3.000"), lv.updated_at) for lv in levels
     ]
+
+
+def test_rows_read_build_the_instance_from_db_builds_and_listeners_still_hear_of_them():
+    from django.db import connection
+    from django.db.models.signals import post_init
+
+    from retail.sqlrows import columns, joined_rows
+
+    store = make_store()
+    movement = rows_insert(
+        [
+            StockMovement(
+                store_id=store.id,
+                product_id=make_product().id,
+                kind="sale",
+                quantity=Decimal("-1"),
+                origin="S01",
+                created_at=timezone.now(),
+            )
+        ]
+    )[0]
+    table = connection.ops.quote_name(StockMovement._meta.db_table)
+    sql = f"SELECT {columns([(StockMovement, 'm')])} FROM {table} m WHERE m.id = %s"
+    params = [StockMovement._meta.pk.get_db_prep_value(movement.id, connection)]
+    orm = StockMovement.objects.get(pk=movement.pk)
+    # when read without a post_init listener, then it is the ORM's instance, state included
+    ((fast,),) = joined_rows(sql, params, [(StockMovement, "m")])
+    assert fields(fast, skip=()) == fields(orm, skip=())
+    assert (fast._state.adding, fast._state.db, fast.store.code) == (False, "default", store.code)
+    # and with one, the listener hears of the instance as it does for the ORM's reads
+    heard = []
+
+    def listener(sender, instance, **kwargs):
+        heard.append(instance)
+
+    post_init.connect(listener, sender=StockMovement)
+    try:
+        ((again,),) = joined_rows(sql, params, [(StockMovement, "m")])
+    finally:
+        post_init.disconnect(listener, sender=StockMovement)
+    assert heard == [again] and fields(again, skip=()) == fields(orm, skip=())
