@@ -4,6 +4,11 @@ from store_node.checkout.api import views as v
 from store_node.orders import api as orders
 
 urlpatterns = [
+    # The till's hot paths first (URL resolution tries the patterns in order).
+    path("sales/<uuid:sale_id>/lines", v.SaleAddLineApi.as_view(), name="checkout-sale-add-line"),
+    path("sales/<uuid:sale_id>/complete", v.SaleCompleteApi.as_view(), name="checkout-sale-complete"),
+    path("sales", v.SaleOpenApi.as_view(), name="checkout-sale-open"),
+    path("products/search", v.ProductSearchApi.as_view(), name="checkout-product-search"),
     path("terminal/login", v.TerminalLoginApi.as_view(), name="checkout-login"),
     path("terminal/unlock", v.StaffPinUnlockApi.as_view(), name="checkout-unlock"),
     path("terminal/logout", v.TerminalLogoutApi.as_view(), name="checkout-logout"),
@@ -13,13 +18,10 @@ urlpatterns = [
     path("shifts/current/x-report", v.ShiftXReportApi.as_view(), name="checkout-shift-x"),
     path("shifts/current/close", v.ShiftCloseApi.as_view(), name="checkout-shift-close"),
     path("drawer/no-sale", v.DrawerNoSaleApi.as_view(), name="checkout-no-sale"),
-    path("products/search", v.ProductSearchApi.as_view(), name="checkout-product-search"),
     path("members", v.MemberCreateApi.as_view(), name="checkout-member-create"),
     path("members/lookup", v.MemberLookupApi.as_view(), name="checkout-member-lookup"),
-    path("sales", v.SaleOpenApi.as_view(), name="checkout-sale-open"),
     path("sales/suspended", v.SaleSuspendedListApi.as_view(), name="checkout-sales-suspended"),
     path("sales/<uuid:sale_id>", v.SaleDetailApi.as_view(), name="checkout-sale"),
-    path("sales/<uuid:sale_id>/lines", v.SaleAddLineApi.as_view(), name="checkout-sale-add-line"),
     path(
         "sales/<uuid:sale_id>/lines/<uuid:line_id>/discount",
         v.SaleLineDiscountApi.as_view(),
@@ -46,7 +48,6 @@ urlpatterns = [
         v.SaleRemoveTenderApi.as_view(),
         name="checkout-sale-tender-remove",
     ),
-    path("sales/<uuid:sale_id>/complete", v.SaleCompleteApi.as_view(), name="checkout-sale-complete"),
     path("receipts/<str:receipt>", v.ReceiptLookupApi.as_view(), name="checkout-receipt"),
     path("returns", v.SaleReturnApi.as_view(), name="checkout-return"),
     path("orders/ready", orders.OrdersReadyApi.as_view(), name="checkout-orders-ready"),
