@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -37,9 +37,15 @@ def _fields(spec):
     return model, alias, fields
 
 
+def _db():
+    # The real wrapper of this thread's connection, looked up once per call: every attribute of the
+    # ``connection`` proxy is a lookup in asgiref's Local (~5 us here), and a row has one per value.
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def columns(models) -> str:
     """``alias."column", …`` of each ``(model, alias[, attnames])``'s fields, in field order."""
-    q = connection.ops.quote_name
+    q = _db().ops.quote_name
     out = []
     for spec in models:
         _model, alias, fields = _fields(spec)
@@ -47,89 +53,89 @@ def columns(models) -> str:
     return ", ".join(out)
 
 
-def _converters(spec):
+def _converters(conn, spec):
     # Per connection (the backend's converters are bound to the connection of this thread).
-    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("sqlrows_converters", {})
+    cache = conn.__dict__.setdefault("sqlrows_converters", {})
     key = tuple(spec[:2]) + tuple(tuple(x) for x in spec[2:])
     if key not in cache:
         _model, alias, fields = _fields(spec)
         converters = []
         for f in fields:
             col = f.get_col(alias)
-            converters.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
-        cache[key] = [f.attname for f in fields], converters
+            converters.append((col, tuple(conn.ops.get_db_converters(col) + f.get_db_converters(conn))))
+        cache[key] = [f.attname for f in fields], converters, _plain(spec[0])
     return cache[key]
 
 
 def _plain(model) -> bool:
     """Whether ``from_db`` of ``model`` only sets its field values: no ``__init__``/``from_db`` of
     its own, and every field a plain attribute (no descriptor that does work when set)."""
-    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("sqlrows_plain", {})
-    if model not in cache:
-        plain_types = (DeferredAttribute, ForeignKeyDeferredAttribute)
-        cache[model] = (
-            model.__init__ is Model.__init__
-            and model.from_db.__func__ is Model.from_db.__func__
-            and all(
-                type(inspect.getattr_static(model, f.attname, None)) in plain_types
-                for f in model._meta.concrete_fields
-            )
+    plain_types = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__
+        and all(
+            type(inspect.getattr_static(model, f.attname, None)) in plain_types
+            for f in model._meta.concrete_fields
         )
-    return cache[model]
-
-
-def _from_db(model, attnames, values):
-    # What Model.from_db builds, without Model.__init__'s signals and per-field setattr (a third of
-    # the cost of reading a 50-line sale): only when the model is plain and nothing listens to
-    # pre_init/post_init for it.
-    if not _plain(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, attnames, values)
-    obj = model.__new__(model)
-    obj.__dict__.update(zip(attnames, values, strict=True))
-    state = obj._state = ModelState()
-    state.adding, state.db = False, connection.alias
-    return obj
+    )
 
 
 def instances(row, models) -> list:
     """One instance per ``(model, alias[, attnames])`` from ``row`` (laid out as
     ``columns(models)``; with ``attnames`` the others are deferred, as ``only()`` leaves them), then
     any further columns of the row as they came."""
+    return _instances(_db(), row, models)
+
+
+def _instances(conn, row, models) -> list:
     objects, i = [], 0
     for spec in models:
-        attnames, fields = _converters(spec)
+        model = spec[0]
+        attnames, fields, plain = _converters(conn, spec)
         values = []
         for col, converters in fields:
             value = row[i]
             i += 1
             for convert in converters:
-                value = convert(value, col, connection)
+                value = convert(value, col, conn)
             values.append(value)
-        objects.append(_from_db(spec[0], attnames, values))
+        # What Model.from_db builds, without Model.__init__'s two signals and per-field setattr,
+        # when the model is plain and nothing listens to pre_init/post_init for it.
+        if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
+            objects.append(model.from_db(conn.alias, attnames, values))
+        else:
+            obj = model.__new__(model)
+            obj.__dict__.update(zip(attnames, values, strict=True))
+            state = obj._state = ModelState()
+            state.adding, state.db = False, conn.alias
+            objects.append(obj)
     objects.extend(row[i:])
     return objects
 
 
 def joined_row(sql: str, params: list, models) -> list | None:
     """The first row of ``sql`` (which selects ``columns(models)`` first) as ``instances``."""
-    with connection.cursor() as cursor:
+    conn = _db()
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else instances(row, models)
+    return None if row is None else _instances(conn, row, models)
 
 
 def joined_rows(sql: str, params: list, models) -> list[list]:
     """Every row of ``sql`` (which selects ``columns(models)`` first) as ``instances``."""
-    with connection.cursor() as cursor:
+    conn = _db()
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [instances(row, models) for row in rows]
+    return [_instances(conn, row, models) for row in rows]
 
 
-def _insert_sql(model, with_pk: bool) -> tuple[str, list]:
-    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("sqlrows_inserts", {})
+def _insert_sql(conn, model, with_pk: bool) -> tuple[str, list]:
+    cache = conn.__dict__.setdefault("sqlrows_inserts", {})
     if (model, with_pk) not in cache:
-        q = connection.ops.quote_name
+        q = conn.ops.quote_name
         pk = model._meta.pk
         fields = [
             f
@@ -157,7 +163,8 @@ def rows_insert(objs: list) -> list:
     numbered = all(o.pk is None for o in objs)
     if numbered and not model._meta.pk.db_returning:
         raise ValueError(f"rows_insert: {model.__name__} instances need their primary keys")
-    sql, fields = _insert_sql(model, with_pk=not numbered)
+    conn = _db()
+    sql, fields = _insert_sql(conn, model, with_pk=not numbered)
     params = []
     for obj in objs:
         values = []
@@ -165,24 +172,24 @@ def rows_insert(objs: list) -> list:
             value = f.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"rows_insert takes values, not expressions ({f.name})")
-            values.append(f.get_db_prep_save(value, connection))
+            values.append(f.get_db_prep_save(value, conn))
         params.append(values)
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         if numbered:
             col = model._meta.pk.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(col) + col.field.get_db_converters(connection)
+            converters = conn.ops.get_db_converters(col) + col.field.get_db_converters(conn)
             for obj, values in zip(objs, params, strict=True):
                 cursor.execute(sql, values)
                 value = cursor.fetchone()[0]
                 for convert in converters:
-                    value = convert(value, col, connection)
+                    value = convert(value, col, conn)
                 obj.pk = value
         elif len(params) == 1:
             cursor.execute(sql, params[0])
         else:
             cursor.executemany(sql, params)
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, conn.alias
     return objs
 
 
@@ -194,9 +201,10 @@ def row_update(obj, attnames: tuple[str, ...], *, where: dict | None = None) -> 
     model = type(obj)
     where = where or {}
     key = (model, tuple(attnames), tuple(where))
-    cache = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("sqlrows_updates", {})
+    conn = _db()
+    cache = conn.__dict__.setdefault("sqlrows_updates", {})
     if key not in cache:
-        q = connection.ops.quote_name
+        q = conn.ops.quote_name
         meta = model._meta
         fields = [meta.get_field(name) if name != "pk" else meta.pk for name in attnames]
         conditions = [meta.pk, *(meta.get_field(name) for name in where)]
@@ -207,12 +215,11 @@ def row_update(obj, attnames: tuple[str, ...], *, where: dict | None = None) -> 
             conditions,
         )
     sql, fields, conditions = cache[key]
-    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-    params.append(conditions[0].get_db_prep_value(obj.pk, connection))
+    params = [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in fields]
+    params.append(conditions[0].get_db_prep_value(obj.pk, conn))
     params += [
-        f.get_db_prep_value(value, connection)
-        for f, value in zip(conditions[1:], where.values(), strict=True)
+        f.get_db_prep_value(value, conn) for f, value in zip(conditions[1:], where.values(), strict=True)
     ]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
