@@ -54,6 +54,8 @@ WSGI_APPLICATION = None
 DATABASES = {
     "default": sqlite_database(env.str("STORE_DB_PATH", default=str(VAR_DIR / f"store-{STORE_CODE}.sqlite3")))
 }
+# Django's SQLite backend, converting each statement's placeholders once (retail/db/sqlite3/base.py).
+DATABASES["default"]["ENGINE"] = "retail.db.sqlite3"
 # Keep the SQLite connection between requests (the ASGI handler runs sync views on one thread):
 # reconnecting would re-run the WAL pragmas on every scan at the till.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("STORE_DB_CONN_MAX_AGE", default=600)
