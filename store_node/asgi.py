@@ -18,6 +18,10 @@ from store_node.asgi_http import StoreHttpHandler  # noqa: E402
 # HTTP on long-lived worker threads that keep their SQLite connection (store_node/asgi_http.py).
 django_asgi_app = StoreHttpHandler(threads=settings.STORE_HTTP_THREADS)
 
+from store_node.node.checkpoint import wal_checkpointer_start  # noqa: E402
 from store_node.routing import websocket_urlpatterns  # noqa: E402
+
+# WAL checkpoints on a thread of their own, not inside a till's commit (store_node/node/checkpoint.py).
+wal_checkpointer_start()
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})

@@ -56,6 +56,14 @@ DATABASES = {
 }
 # Django's SQLite backend, converting each statement's placeholders once (retail/db/sqlite3/base.py).
 DATABASES["default"]["ENGINE"] = "retail.db.sqlite3"
+# WAL checkpoints run on a thread of the process serving the tills, every this many seconds; a
+# connection checkpoints inside a commit only once the WAL passes this many pages, as a safety net
+# (store_node/node/checkpoint.py).
+STORE_WAL_CHECKPOINT_SECONDS = env.float("STORE_WAL_CHECKPOINT_SECONDS", default=1.0)
+STORE_WAL_AUTOCHECKPOINT_PAGES = env.int("STORE_WAL_AUTOCHECKPOINT_PAGES", default=10_000)
+DATABASES["default"]["OPTIONS"]["init_command"] += (
+    f" PRAGMA wal_autocheckpoint={STORE_WAL_AUTOCHECKPOINT_PAGES};"
+)
 # Keep the SQLite connection between requests (the ASGI handler runs sync views on one thread):
 # reconnecting would re-run the WAL pragmas on every scan at the till.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("STORE_DB_CONN_MAX_AGE", default=600)
