@@ -41,6 +41,10 @@ Number = Decimal | int | str
 
 def _to_decimal(value: object, what: str) -> Decimal:
     """Convert str/int/Decimal to a finite Decimal; refuse floats, bools and anything else."""
+    if type(value) is Decimal:  # the usual case: Decimals are immutable, no copy needed
+        if not value.is_finite():
+            raise ValueError(f"{what} must be finite, got {value!r}")
+        return value
     # bool is an int subclass; True as an amount is always a bug.
     if isinstance(value, float | bool) or not isinstance(value, Decimal | int | str):
         raise TypeError(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
