@@ -54,16 +54,19 @@ def columns(models) -> str:
 
 
 def _converters(conn, spec):
-    # Per connection (the backend's converters are bound to the connection of this thread).
+    # Per connection (the backend's converters are bound to the connection of this thread): the
+    # attnames, the fields that have converters (position, column, converters), plainness, width.
     cache = conn.__dict__.setdefault("sqlrows_converters", {})
     key = tuple(spec[:2]) + tuple(tuple(x) for x in spec[2:])
     if key not in cache:
         _model, alias, fields = _fields(spec)
-        converters = []
-        for f in fields:
+        converting = []
+        for j, f in enumerate(fields):
             col = f.get_col(alias)
-            converters.append((col, tuple(conn.ops.get_db_converters(col) + f.get_db_converters(conn))))
-        cache[key] = [f.attname for f in fields], converters, _plain(spec[0])
+            converters = tuple(conn.ops.get_db_converters(col) + f.get_db_converters(conn))
+            if converters:
+                converting.append((j, col, converters))
+        cache[key] = [f.attname for f in fields], converting, _plain(spec[0]), len(fields)
     return cache[key]
 
 
@@ -92,14 +95,14 @@ def _instances(conn, row, models) -> list:
     objects, i = [], 0
     for spec in models:
         model = spec[0]
-        attnames, fields, plain = _converters(conn, spec)
-        values = []
-        for col, converters in fields:
-            value = row[i]
-            i += 1
+        attnames, converting, plain, width = _converters(conn, spec)
+        values = list(row[i : i + width])
+        i += width
+        for j, col, converters in converting:
+            value = values[j]
             for convert in converters:
                 value = convert(value, col, conn)
-            values.append(value)
+            values[j] = value
         # What Model.from_db builds, without Model.__init__'s two signals and per-field setattr,
         # when the model is plain and nothing listens to pre_init/post_init for it.
         if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):

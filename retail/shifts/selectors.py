@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, Q
 
 from retail.dbmath import DecimalSum
@@ -22,6 +23,15 @@ def shift_open_for(*, terminal) -> Shift | None:
     return Shift.objects.filter(terminal=terminal, status="open").select_related("cashier").first()
 
 
+@functools.cache
+def _shift_open_id_sql() -> str:
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {q(Shift._meta.pk.column)} FROM {q(Shift._meta.db_table)} "
+        f"WHERE {q(Shift._meta.get_field('terminal').column)} = %s AND {q('status')} = 'open' LIMIT 1"
+    )
+
+
 def shift_open_id(*, terminal_id):
     """The id of the terminal's open shift, or ``None``.
 
@@ -29,14 +39,11 @@ def shift_open_id(*, terminal_id):
     (``shift_open_for``, which loads the shift and its cashier) took ~1.7 ms to build and convert a
     query that runs in ~0.15 ms. The literal ``'open'`` lets SQLite use the partial unique index.
     """
-    q = connection.ops.quote_name
-    sql = (
-        f"SELECT {q(Shift._meta.pk.column)} FROM {q(Shift._meta.db_table)} "
-        f"WHERE {q(Shift._meta.get_field('terminal').column)} = %s AND {q('status')} = 'open' LIMIT 1"
-    )
-    terminal_pk = Shift._meta.get_field("terminal").get_db_prep_value(terminal_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [terminal_pk])
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            _shift_open_id_sql(), [Shift._meta.get_field("terminal").get_db_prep_value(terminal_id, conn)]
+        )
         row = cursor.fetchone()
     return None if row is None else Shift._meta.pk.to_python(row[0])
 

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Q, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -16,7 +16,7 @@ from retail.catalog.models import Barcode, Price, Product, TaxRate
 from retail.dbmath import DecimalSum
 from retail.members.models import Member
 from retail.sales.models import Sale, SaleDiscount, SaleLine, SaleStatus, Tender
-from retail.sqlrows import columns, instances, joined_row
+from retail.sqlrows import columns, joined_row, joined_rows
 from retail.staff.models import Role
 from retail.stores.models import Store, Terminal
 from store_node.checkout.models import TerminalSession
@@ -31,7 +31,8 @@ def terminal_session_get(*, token: str) -> TerminalSession | None:
     Every till request starts here, so it is one fixed SQL statement over the four tables (what
     ``select_related("terminal__store", "user")`` would send) without the ORM compiling it each time.
     """
-    now = TerminalSession._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    conn = connections[DEFAULT_DB_ALIAS]
+    now = TerminalSession._meta.get_field("expires_at").get_db_prep_value(timezone.now(), conn)
     objects = joined_row(_session_sql(), [token, now], _session_models())
     if objects is None:
         return None
@@ -161,6 +162,7 @@ def product_priced(*, store_id=None, barcode: str | None = None, sku: str | None
     statement where the ORM would rebuild and recompile three subqueries on every scan. Without a
     ``store_id`` the store price is the chain price.
     """
+    conn = connections[DEFAULT_DB_ALIAS]
     if barcode is not None:
         where, key = (
             f"p.id = (SELECT b.product_id FROM {Barcode._meta.db_table} b WHERE b.code = %s)",
@@ -169,11 +171,11 @@ def product_priced(*, store_id=None, barcode: str | None = None, sku: str | None
     elif sku is not None:
         where, key = "p.sku = %s", sku
     else:
-        where, key = "p.id = %s", Product._meta.pk.get_db_prep_value(product_id, connection)
-    when = Price._meta.get_field("effective_from").get_db_prep_value(timezone.now(), connection)
+        where, key = "p.id = %s", Product._meta.pk.get_db_prep_value(product_id, conn)
+    when = Price._meta.get_field("effective_from").get_db_prep_value(timezone.now(), conn)
     params = [when, when, when, key]
     if store_id is not None:
-        params.insert(0, Price._meta.get_field("store").get_db_prep_value(store_id, connection))
+        params.insert(0, Price._meta.get_field("store").get_db_prep_value(store_id, conn))
     found = joined_row(_priced_sql(where, store_scoped=store_id is not None), params, [(Product, "p")])
     if found is None:
         return None
@@ -216,22 +218,24 @@ def points_redeemable(*, member: Member, sale: Sale | None = None) -> int:
     return max(0, balance - pending)
 
 
-def sale_at_store(*, sale_id, store_id) -> Sale | None:
-    """The sale if it is this store's, with ``has_discount`` and ``has_tenders`` (booleans) so the
-    scan need not ask for a discount or tenders that do not exist; one fixed SQL statement."""
+@functools.cache
+def _sale_at_store_sql() -> str:
     q = connection.ops.quote_name
     sale, discount, tender = (q(m._meta.db_table) for m in (Sale, SaleDiscount, Tender))
-    sql = (
-        f"SELECT {columns([(Sale, 's')])}, EXISTS (SELECT 1 FROM {discount} d WHERE d.sale_id = s.id) AS has_discount, "
+    return (
+        f"SELECT {columns([(Sale, 's')])}, "
+        f"EXISTS (SELECT 1 FROM {discount} d WHERE d.sale_id = s.id) AS has_discount, "
         f"EXISTS (SELECT 1 FROM {tender} t WHERE t.sale_id = s.id) AS has_tenders "
         f"FROM {sale} s WHERE s.id = %s AND s.store_id = %s"
     )
-    pk = Sale._meta.pk
-    params = [
-        pk.get_db_prep_value(pk.to_python(sale_id), connection),
-        pk.get_db_prep_value(store_id, connection),
-    ]
-    found = joined_row(sql, params, [(Sale, "s")])
+
+
+def sale_at_store(*, sale_id, store_id) -> Sale | None:
+    """The sale if it is this store's, with ``has_discount`` and ``has_tenders`` (booleans) so the
+    scan need not ask for a discount or tenders that do not exist; one fixed SQL statement."""
+    conn, pk = connections[DEFAULT_DB_ALIAS], Sale._meta.pk
+    params = [pk.get_db_prep_value(pk.to_python(sale_id), conn), pk.get_db_prep_value(store_id, conn)]
+    found = joined_row(_sale_at_store_sql(), params, [(Sale, "s")])
     if found is None:
         return None
     sale, has_discount, has_tenders = found
@@ -239,42 +243,49 @@ def sale_at_store(*, sale_id, store_id) -> Sale | None:
     return sale
 
 
-def sale_open_on(*, terminal_id):
-    """The id of the terminal's open sale, or ``None``: one fixed statement, asked on every sale open."""
+@functools.cache
+def _sale_open_on_sql() -> str:
     q = connection.ops.quote_name
     status, terminal = (q(Sale._meta.get_field(f).column) for f in ("status", "terminal"))
-    sql = (
+    return (
         f"SELECT {q(Sale._meta.pk.column)} FROM {q(Sale._meta.db_table)} "
         f"WHERE {status} = %s AND {terminal} = %s LIMIT 1"
     )
-    params = [SaleStatus.OPEN, Sale._meta.get_field("terminal").get_db_prep_value(terminal_id, connection)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+
+
+def sale_open_on(*, terminal_id):
+    """The id of the terminal's open sale, or ``None``: one fixed statement, asked on every sale open."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    params = [SaleStatus.OPEN, Sale._meta.get_field("terminal").get_db_prep_value(terminal_id, conn)]
+    with conn.cursor() as cursor:
+        cursor.execute(_sale_open_on_sql(), params)
         row = cursor.fetchone()
     return None if row is None else Sale._meta.pk.to_python(row[0])
+
+
+@functools.cache
+def _sale_lines_sql(with_units: bool) -> str:
+    q = connection.ops.quote_name
+    unit, join = "", ""
+    if with_units:
+        unit = f", p.{q(Product._meta.get_field('unit').column)}"
+        join = f" JOIN {q(Product._meta.db_table)} p ON p.{q(Product._meta.pk.column)} = l.product_id"
+    return (
+        f"SELECT {columns([(SaleLine, 'l')])}{unit} FROM {q(SaleLine._meta.db_table)} l{join} "
+        "WHERE l.sale_id = %s ORDER BY l.position"
+    )
 
 
 def sale_lines(*, sale_id, with_units: bool = False) -> list[SaleLine]:
     """The sale's lines in position order, from one fixed SQL statement: a 50-line sale is read on
     every scan, and the ORM's per-query and per-row work cost more than the rows themselves.
     ``with_units``: each line also carries ``product_unit``, its product's unit (for the receipt)."""
-    models = [(SaleLine, "l")]
-    q = connection.ops.quote_name
-    unit, join = "", ""
-    if with_units:
-        unit = f", p.{q(Product._meta.get_field('unit').column)}"
-        join = f" JOIN {q(Product._meta.db_table)} p ON p.{q(Product._meta.pk.column)} = l.product_id"
-    sql = (
-        f"SELECT {columns(models)}{unit} FROM {q(SaleLine._meta.db_table)} l{join} "
-        "WHERE l.sale_id = %s ORDER BY l.position"
+    conn, pk = connections[DEFAULT_DB_ALIAS], Sale._meta.pk
+    rows = joined_rows(
+        _sale_lines_sql(with_units), [pk.get_db_prep_value(pk.to_python(sale_id), conn)], [(SaleLine, "l")]
     )
-    pk = Sale._meta.pk
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk.get_db_prep_value(pk.to_python(sale_id), connection)])
-        rows = cursor.fetchall()
     lines = []
-    for row in rows:
-        objects = instances(row, models)
+    for objects in rows:
         if with_units:
             objects[0].product_unit = objects[1]
         lines.append(objects[0])
