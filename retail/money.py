@@ -11,7 +11,16 @@ implement are written down in ``docs/money.md``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+)
 
 __all__ = [
     "CENT",
@@ -195,15 +204,13 @@ def allocate(
     return [(sign * f * minor_unit).quantize(minor_unit) for f in floors]
 
 
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # no rounding, no overflow
+
+
 def _whole_numbers(values: list[Decimal]) -> list[int]:
-    """``values`` times the one power of ten that makes them all whole, exactly (no context rounding)."""
-    parts = [v.as_tuple() for v in values]
-    shift = max(0, -min(p.exponent for p in parts))
-    out = []
-    for p in parts:
-        n = int("".join(map(str, p.digits))) * 10 ** (p.exponent + shift)
-        out.append(-n if p.sign else n)
-    return out
+    """``values`` times the one power of ten that makes them all whole, exactly (no rounding)."""
+    shift = max(0, -min(v.as_tuple().exponent for v in values))
+    return [int(v.scaleb(shift, _EXACT)) for v in values]
 
 
 def split_evenly(amount: Decimal, parts: int, *, minor_unit: Decimal = CENT) -> list[Decimal]:

@@ -58,6 +58,8 @@ ZERO = Decimal("0.00")
 
 def _dec(value: object, what: str) -> Decimal:
     # Same refusal of floats as retail.money, for the non-money Decimals (rates, percents).
+    if type(value) is Decimal and value.is_finite():  # the usual case, taken as it is (immutable)
+        return value
     if isinstance(value, float | bool) or not isinstance(value, Decimal | int | str):
         raise TypeError(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
     d = Decimal(value)
