@@ -65,9 +65,15 @@ def _converters(conn, spec):
             col = f.get_col(alias)
             converters = tuple(conn.ops.get_db_converters(col) + f.get_db_converters(conn))
             if converters:
-                converting.append((j, col, converters))
+                kind = (f.target_field if f.is_relation else f).get_internal_type()
+                converting.append((j, col, converters, kind in _IMMUTABLE_RESULTS))
         cache[key] = [f.attname for f in fields], converting, _plain(spec[0]), len(fields)
     return cache[key]
+
+
+# Fields whose converted values are immutable (Decimal, UUID, bool): rows of one read that hold the
+# same raw value may share the converted object.
+_IMMUTABLE_RESULTS = {"DecimalField", "UUIDField", "BooleanField"}
 
 
 def _plain(model) -> bool:
@@ -91,18 +97,28 @@ def instances(row, models) -> list:
     return _instances(_db(), row, models)
 
 
-def _instances(conn, row, models) -> list:
+def _instances(conn, row, models, seen: dict | None = None) -> list:
+    # ``seen``: per read of several rows, the converted value of each (column, raw value) whose
+    # result is immutable: a sale's lines repeat their sale id, rates, quantities and zeros.
     objects, i = [], 0
     for spec in models:
         model = spec[0]
         attnames, converting, plain, width = _converters(conn, spec)
         values = list(row[i : i + width])
-        i += width
-        for j, col, converters in converting:
+        for j, col, converters, immutable in converting:
             value = values[j]
+            key = None
+            if seen is not None and immutable and not (type(value) is float and value == 0):  # -0.0 == 0.0
+                key = (i + j, type(value), value)
+            if key is not None and key in seen:
+                values[j] = seen[key]
+                continue
             for convert in converters:
                 value = convert(value, col, conn)
             values[j] = value
+            if key is not None:
+                seen[key] = value
+        i += width
         # What Model.from_db builds, without Model.__init__'s two signals and per-field setattr,
         # when the model is plain and nothing listens to pre_init/post_init for it.
         if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
@@ -132,7 +148,8 @@ def joined_rows(sql: str, params: list, models) -> list[list]:
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [_instances(conn, row, models) for row in rows]
+    seen: dict = {}
+    return [_instances(conn, row, models, seen) for row in rows]
 
 
 def _insert_sql(conn, model, with_pk: bool) -> tuple[str, list]:

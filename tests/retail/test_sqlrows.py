@@ -113,3 +113,47 @@ def test_rows_read_build_the_instance_from_db_builds_and_listeners_still_hear_of
     finally:
         post_init.disconnect(listener, sender=StockMovement)
     assert heard == [again] and fields(again, skip=()) == fields(orm, skip=())
+
+
+def test_rows_of_one_read_that_repeat_values_read_as_the_orm_reads_them_and_share_nothing_mutable():
+    from django.db import connection
+
+    from retail.sqlrows import columns, joined_rows
+
+    # given three events with the same payload, and movements with repeated and zero quantities
+    payload = {"total": "1.00", "lines": []}
+    rows_insert([Event(origin="R", seq=n, hlc=n, type="sale.completed", payload=payload) for n in (1, 2, 3)])
+    store, product = make_store(), make_product()
+    for q in ("-1", "-1", "0", "-0.500", "0"):
+        rows_insert(
+            [
+                StockMovement(
+                    store_id=store.id,
+                    product_id=product.id,
+                    kind="count",
+                    quantity=Decimal(q),
+                    origin="S01",
+                    created_at=timezone.now(),
+                )
+            ]
+        )
+    q = connection.ops.quote_name
+    events = joined_rows(
+        f"SELECT {columns([(Event, 'e')])} FROM {q(Event._meta.db_table)} e WHERE e.origin = 'R' ORDER BY e.seq",
+        [],
+        [(Event, "e")],
+    )
+    moves = joined_rows(
+        f"SELECT {columns([(StockMovement, 'm')])} FROM {q(StockMovement._meta.db_table)} m ORDER BY m.id",
+        [],
+        [(StockMovement, "m")],
+    )
+    # then each equals the ORM's row, types included
+    orm_events = list(Event.objects.filter(origin="R").order_by("seq"))
+    orm_moves = list(StockMovement.objects.order_by("id"))
+    assert [fields(e, skip=()) for (e,) in events] == [fields(e, skip=()) for e in orm_events]
+    assert [fields(m, skip=()) for (m,) in moves] == [fields(m, skip=()) for m in orm_moves]
+    assert [str(m.quantity) for (m,) in moves] == ["-1.000", "-1.000", "0.000", "-0.500", "0.000"]
+    # and a payload (a dict) is each row's own: changing one changes no other
+    events[0][0].payload["total"] = "9.99"
+    assert [e.payload["total"] for (e,) in events] == ["9.99", "1.00", "1.00"]
