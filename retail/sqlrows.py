@@ -152,9 +152,10 @@ def joined_rows(sql: str, params: list, models) -> list[list]:
     return [_instances(conn, row, models, seen) for row in rows]
 
 
-def _insert_sql(conn, model, with_pk: bool) -> tuple[str, list]:
+def _insert_sql(conn, model, with_pk: bool, ignore_conflicts: bool = False) -> tuple[str, list]:
     cache = conn.__dict__.setdefault("sqlrows_inserts", {})
-    if (model, with_pk) not in cache:
+    key = (model, with_pk, ignore_conflicts)
+    if key not in cache:
         q = conn.ops.quote_name
         pk = model._meta.pk
         fields = [
@@ -166,17 +167,21 @@ def _insert_sql(conn, model, with_pk: bool) -> tuple[str, list]:
             f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
-        if not with_pk:
+        if ignore_conflicts:  # SQLite (3.24+) and PostgreSQL both write it so
+            sql += " ON CONFLICT DO NOTHING"
+        elif not with_pk:
             sql += f" RETURNING {q(pk.column)}"
-        cache[model, with_pk] = sql, fields
-    return cache[model, with_pk]
+        cache[key] = sql, fields
+    return cache[key]
 
 
-def rows_insert(objs: list) -> list:
+def rows_insert(objs: list, *, ignore_conflicts: bool = False) -> list:
     """INSERT ``objs`` (instances of one model) as ``bulk_create`` would, from one fixed statement:
     run once per row by ``executemany`` when their primary keys are set (the UUID ``IdField``), one
     ``INSERT … RETURNING`` per row when the database numbers them (an ``AutoField``). Returns
-    ``objs``, saved, with their primary keys."""
+    ``objs``, saved, with their primary keys. ``ignore_conflicts``: rows that would break a unique
+    constraint are skipped (``ON CONFLICT DO NOTHING``) and, as with ``bulk_create``, numbered rows
+    get no primary key."""
     if not objs:
         return objs
     model = type(objs[0])
@@ -184,7 +189,7 @@ def rows_insert(objs: list) -> list:
     if numbered and not model._meta.pk.db_returning:
         raise ValueError(f"rows_insert: {model.__name__} instances need their primary keys")
     conn = _db()
-    sql, fields = _insert_sql(conn, model, with_pk=not numbered)
+    sql, fields = _insert_sql(conn, model, not numbered, ignore_conflicts)
     params = []
     for obj in objs:
         values = []
@@ -195,7 +200,7 @@ def rows_insert(objs: list) -> list:
             values.append(f.get_db_prep_save(value, conn))
         params.append(values)
     with conn.cursor() as cursor:
-        if numbered:
+        if numbered and not ignore_conflicts:
             col = model._meta.pk.get_col(model._meta.db_table)
             converters = conn.ops.get_db_converters(col) + col.field.get_db_converters(conn)
             for obj, values in zip(objs, params, strict=True):

@@ -180,7 +180,7 @@ def stock_move_many(
         levels = _levels_locked(store_id, delta)
         missing = [pid for pid in delta if pid not in levels]
         if missing:  # first movements of these products here: create the rows (losing a race is fine)
-            StockLevel.objects.bulk_create(
+            rows_insert(
                 [StockLevel(store_id=store_id, product_id=pid, on_hand=0) for pid in missing],
                 ignore_conflicts=True,
             )

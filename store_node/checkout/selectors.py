@@ -64,6 +64,7 @@ def _session_sql() -> str:
     )
 
 
+@functools.cache
 def _session_models():
     return [(TerminalSession, "s"), (Terminal, "t"), (Store, "st"), (get_user_model(), "u")]
 

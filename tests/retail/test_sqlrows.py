@@ -157,3 +157,19 @@ def test_rows_of_one_read_that_repeat_values_read_as_the_orm_reads_them_and_shar
     # and a payload (a dict) is each row's own: changing one changes no other
     events[0][0].payload["total"] = "9.99"
     assert [e.payload["total"] for (e,) in events] == ["9.99", "1.00", "1.00"]
+
+
+def test_conflicting_rows_are_skipped_when_asked_as_bulk_create_skips_them():
+    from retail.stock.models import StockLevel
+
+    store, product, other = make_store(), make_product(), make_product()
+    rows_insert([StockLevel(store=store, product=product, on_hand=Decimal("2"))])
+    # when the same (store, product) and a new one are inserted, ignoring conflicts
+    again = rows_insert(
+        [StockLevel(store=store, product=p, on_hand=Decimal("5")) for p in (product, other)],
+        ignore_conflicts=True,
+    )
+    # then the existing row is kept as it was and only the new one is written (no keys, as bulk_create)
+    levels = {lv.product_id: lv.on_hand for lv in StockLevel.objects.filter(store=store)}
+    assert levels == {product.id: Decimal("2.000"), other.id: Decimal("5.000")}
+    assert [lv.pk for lv in again] == [None, None]
