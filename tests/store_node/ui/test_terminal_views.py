@@ -206,6 +206,19 @@ def test_a_tender_that_does_not_settle_the_sale_comes_back_to_the_payment_screen
     assert Sale.objects.get().tenders.count() == 1
 
 
+def test_the_last_payment_is_removed_by_its_shortcut_and_earlier_ones_by_their_buttons(shift):
+    # given a sale of two milks (3.98) with two cash payments that do not settle it
+    shift.post("sale/scan", {"code": MILK, "qty": "2"})
+    shift.post("tender/add", {"kind": "cash", "amount": "1.00"})
+    shift.post("tender/add", {"kind": "cash", "amount": "2.00"})
+    html = shift.get("tender/").content.decode()
+    # then only the last payment's Remove carries the Alt+Del shortcut (listed in the F1 help)
+    assert html.count('data-shortcut="Alt+Delete"') == 1
+    last = Sale.objects.get().tenders.order_by("created_at").last()
+    form = html[html.index(f"tender/{last.id}/remove") :]
+    assert form.index('data-shortcut="Alt+Delete"') < form.index("</form>")
+
+
 def test_points_beyond_the_balance_are_refused_on_the_tender_screen(shift):
     make_member(card_barcode="MBR100002", points_balance=50)
     shift.post("sale/scan", {"code": MILK})
