@@ -73,3 +73,13 @@ def sync_status() -> SyncStatus:
         quarantined=PulledQuarantine.objects.count(),
         clock_offset_s=state.clock_offset_s,
     )
+
+
+def sync_state_message(status: SyncStatus) -> dict:
+    """What the tills' status bars show of the sync state, as a ``terminal.sync`` message."""
+    return {
+        "type": "terminal.sync",
+        "online": status.online,
+        "pending": status.events_waiting,
+        "last_sync": status.last_sync_at.isoformat() if status.last_sync_at else None,
+    }

@@ -25,6 +25,24 @@ def sync_wake() -> None:
         _running.wake.set()
 
 
+def tills_tell_sync_state() -> None:
+    """Send every active terminal of this store the sync state after a cycle (``terminal.sync``):
+    its status bar shows online/offline, events waiting and the last sync at once."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from retail.stores.models import Terminal
+    from store_node.devices.publish import terminal_group
+    from store_node.sync.selectors import sync_state_message, sync_status
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = sync_state_message(sync_status())
+    for terminal_id in list(Terminal.objects.filter(active=True).values_list("id", flat=True)):
+        async_to_sync(layer.group_send)(terminal_group(terminal_id), message)
+
+
 def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random = random._inst) -> float:
     """Seconds to wait after ``failures`` failures in a row: "full jitter" over base * 2^n, capped."""
     if failures <= 0:
@@ -78,6 +96,10 @@ class SyncWorker:
             except Exception:  # a bug must not kill the worker of a till that sells for days
                 log.exception("sync cycle crashed")
                 ok = False
+            try:
+                tills_tell_sync_state()
+            except Exception:  # the status bar also refreshes itself every 20 s
+                log.warning("telling the tills the sync state failed", exc_info=True)
             finally:
                 connection.close()
             self.cycles += 1

@@ -376,3 +376,31 @@ def test_the_clock_warning_rounds_to_the_largest_unit(store, cloud, behind, warn
     sync_once(transport=cloud.transport())
 
     assert sync_status().clock_warning == warning
+
+
+def test_after_a_cycle_every_till_hears_the_sync_state(store, cloud):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from store_node.sync.worker import tills_tell_sync_state
+    from tests.factories import make_terminal
+
+    # given a till listening on its group, and two sales waiting for a cloud that is down
+    terminal = make_terminal(store, "T07")
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"terminal-{terminal.id.hex}", channel)
+    _sell(store, make_product(), 2)
+    cloud.fail_next = [(503, {"detail": "down", "code": "unavailable"}, {"Retry-After": "0"})] * 5
+    sync_once(transport=cloud.transport())
+    # when the worker tells the tills
+    tills_tell_sync_state()
+    # then the till hears: offline, two events waiting, never synced
+    message = async_to_sync(layer.receive)(channel)
+    assert message == {"type": "terminal.sync", "online": False, "pending": 2, "last_sync": None}
+    # and once the cloud answers, online with nothing waiting and the time of the sync
+    cloud.fail_next = []
+    sync_once(transport=cloud.transport())
+    tills_tell_sync_state()
+    message = async_to_sync(layer.receive)(channel)
+    assert (message["online"], message["pending"]) == (True, 0) and message["last_sync"]
