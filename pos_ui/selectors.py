@@ -29,6 +29,7 @@ from store_node.checkout.services.tenders import cash_increment
 from store_node.devices import publish
 from store_node.devices.models import DrawerKick, PrintJob, PrintKind, PrintStatus
 from store_node.orders.selectors import held_for_orders
+from store_node.sync.models import PeerLastSync
 from store_node.sync.selectors import sync_status
 
 
@@ -201,7 +202,8 @@ def denominations() -> tuple[str, ...]:
 class StoreStock:
     store: Store
     on_hand: Decimal
-    as_of: datetime
+    as_of: datetime  # when this node last received a change of the figure
+    synced_at: datetime | None = None  # that store's last sync with head office, as this node heard it
 
 
 @dataclass(frozen=True)
@@ -248,8 +250,11 @@ def handheld_lookup(*, query: str, store: Store | None) -> Lookup:
             return Lookup(query=query, error=f"No product for {query!r}.")
     levels = list(StockLevel.objects.filter(product=product).select_related("store").order_by("store__code"))
     here = next((lv.on_hand for lv in levels if store and lv.store_id == store.id), Decimal("0"))
+    synced = dict(PeerLastSync.objects.values_list("store_code", "last_contact_at"))
     elsewhere = [
-        StoreStock(store=lv.store, on_hand=lv.on_hand, as_of=lv.updated_at)
+        StoreStock(
+            store=lv.store, on_hand=lv.on_hand, as_of=lv.updated_at, synced_at=synced.get(lv.store.code)
+        )
         for lv in levels
         if not store or lv.store_id != store.id
     ]

@@ -100,6 +100,18 @@ class StoreHealth:
     quarantined: int
 
 
+def peers_last_contact(*, store) -> dict[str, str]:
+    """``{store code: last contact (ISO 8601)}`` of every other store that has reached head office:
+    sent with the last page of a pull, so a store's look-up can say how old another store's stock
+    figures are (their age is that store's last sync, not the time a movement happened)."""
+    rows = (
+        StoreSyncState.objects.exclude(store=store)
+        .filter(last_contact_at__isnull=False)
+        .values_list("store__code", "last_contact_at")
+    )
+    return {code: at.isoformat() for code, at in rows}
+
+
 def stores_health(*, store_ids=None) -> dict:
     """``{store_id: StoreHealth}`` of every store that has synced (or only ``store_ids``), in three
     queries whatever the number of stores: for the admin index."""

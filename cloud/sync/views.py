@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from cloud.sync.auth import IsEnrolledStore, StoreCredentialAuthentication
 from cloud.sync.parsers import GzipJSONParser
-from cloud.sync.selectors import feed_page
+from cloud.sync.selectors import feed_page, peers_last_contact
 from cloud.sync.services import (
     feed_publish_cloud,
     snapshot_build,
@@ -127,6 +127,11 @@ class SyncPullApi(_SyncApi):
         events = serializers.ListField(child=serializers.DictField())
         cursor = serializers.IntegerField()
         more = serializers.BooleanField()
+        stores_seen = serializers.DictField(
+            child=serializers.CharField(),
+            required=False,
+            help_text="On the last page only: every other store's last contact with head office (ISO 8601).",
+        )
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer, operation_id="sync_pull")
     def post(self, request):
@@ -149,7 +154,10 @@ class SyncPullApi(_SyncApi):
             limit=data.validated_data["limit"],
             max_bytes=data.validated_data["max_bytes"],
         )
-        return Response(self.OutputSerializer(page).data)
+        body = self.OutputSerializer(page).data
+        if not page.more:
+            body["stores_seen"] = peers_last_contact(store=store)
+        return Response(body)
 
 
 async def _file_chunks(handle, size: int = 256 * 1024):

@@ -52,3 +52,14 @@ class PulledQuarantine(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.fseq} {self.type}: {self.reason}"
+
+
+class PeerLastSync(models.Model):
+    """When another store of the chain last reached head office, as head office told this store at
+    the end of its latest pull: the age of that store's stock figures on the handheld look-up."""
+
+    store_code = models.CharField(max_length=8, primary_key=True)
+    last_contact_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.store_code} last synced {self.last_contact_at:%Y-%m-%d %H:%M}"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from retail.api_errors import DomainError
 from retail.outbox.models import Event
@@ -37,7 +38,7 @@ from retail.replication.wire import (
     envelope_parse,
 )
 from store_node.sync.client import SyncClient, SyncHttpError
-from store_node.sync.models import PulledQuarantine, SyncCredential, SyncState
+from store_node.sync.models import PeerLastSync, PulledQuarantine, SyncCredential, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ def sync_pull(
                 continue
             raise
         applied, quarantined = _apply_page(page["events"], int(page["cursor"]))
+        if isinstance(page.get("stores_seen"), dict):
+            peers_last_sync_record(page["stores_seen"])
         outcome.applied += applied
         outcome.quarantined += quarantined
         pages += 1
@@ -241,6 +244,24 @@ def sync_pull(
             outcome.up_to_date = True
             break
     return outcome
+
+
+def peers_last_sync_record(seen: dict) -> int:
+    """Keep what head office said of the other stores' last contact (newer times only); returns
+    how many were recorded. Values that are not times are ignored (the answer is advisory)."""
+    recorded = 0
+    with transaction.atomic():
+        for code, text in seen.items():
+            at = parse_datetime(text) if isinstance(text, str) else None
+            if not isinstance(code, str) or not code or len(code) > 8 or at is None:
+                continue
+            current = (
+                PeerLastSync.objects.filter(store_code=code).values_list("last_contact_at", flat=True).first()
+            )
+            if current is None or at > current:
+                PeerLastSync.objects.update_or_create(store_code=code, defaults={"last_contact_at": at})
+                recorded += 1
+    return recorded
 
 
 def sync_snapshot_load(*, client: SyncClient, progress: Progress | None = None) -> dict[str, int]:

@@ -133,3 +133,19 @@ def test_a_cursor_beyond_any_feed_position_is_a_400_not_a_500(enrolled):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid" and "cursor" in response.json()["detail"]
+
+
+def test_the_last_page_of_a_pull_says_when_the_other_stores_last_reached_head_office(enrolled):
+    # given S02 has pushed (so head office heard from it) and S01 has not
+    s02 = enrolled["stores"]["S02"]
+    push(
+        enrolled["clients"]["S02"], [envelope("S02", 1, "stock.moved", moved(s02, enrolled["product"], "-1"))]
+    )
+    # when S01 pulls to the head
+    page = pull(enrolled["clients"]["S01"], 0).json()
+    # then the page names S02's last contact, and not S01's own
+    from cloud.sync.models import StoreSyncState
+
+    contact = StoreSyncState.objects.get(store=s02).last_contact_at
+    assert page["more"] is False
+    assert page["stores_seen"] == {"S02": contact.isoformat()}

@@ -20,6 +20,7 @@ class FakeCloud:
         self.snapshot_lines: list[dict] = []
         self.fail_next: list[tuple] = []  # answers to give first: (status, body) or (status, body, headers)
         self.requests: list[str] = []
+        self.stores_seen: dict | None = None  # the other stores' last contact, sent with a last page
         self.clock_behind_s: float | None = None  # answers carry a Date header this far behind ours
 
     def transport(self) -> httpx.MockTransport:
@@ -67,7 +68,10 @@ class FakeCloud:
             page = [e for e in self.feed if e["fseq"] > cursor][:limit]
             more = len([e for e in self.feed if e["fseq"] > cursor]) > len(page)
             new_cursor = page[-1]["fseq"] if page else max([cursor] + [e["fseq"] for e in self.feed])
-            return httpx.Response(200, json={"events": page, "cursor": new_cursor, "more": more})
+            body = {"events": page, "cursor": new_cursor, "more": more}
+            if not more and self.stores_seen is not None:
+                body["stores_seen"] = self.stores_seen
+            return httpx.Response(200, json=body)
         if path == "snapshot":
             lines = b"".join(json.dumps(line).encode() + b"\n" for line in self.snapshot_lines)
             return httpx.Response(200, content=lines, headers={"content-type": "application/x-ndjson"})

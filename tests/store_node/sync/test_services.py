@@ -404,3 +404,22 @@ def test_after_a_cycle_every_till_hears_the_sync_state(store, cloud):
     tills_tell_sync_state()
     message = async_to_sync(layer.receive)(channel)
     assert (message["online"], message["pending"]) == (True, 0) and message["last_sync"]
+
+
+def test_the_other_stores_last_sync_is_kept_from_the_last_page_of_a_pull(store, cloud):
+    from store_node.sync.models import PeerLastSync
+
+    # given head office saying when S02 and S03 last reached it (and something that is no time)
+    cloud.stores_seen = {"S02": "2026-12-01T09:00:00+00:00", "S03": "2026-12-01T08:00:00+00:00", "S04": 12}
+    sync_once(transport=cloud.transport())
+    # then both are kept, the nonsense is not
+    seen = dict(PeerLastSync.objects.values_list("store_code", "last_contact_at"))
+    assert {code: at.isoformat() for code, at in seen.items()} == {
+        "S02": "2026-12-01T09:00:00+00:00",
+        "S03": "2026-12-01T08:00:00+00:00",
+    }
+    # and a later pull moves a time forward only
+    cloud.stores_seen = {"S02": "2026-12-01T10:00:00+00:00", "S03": "2026-12-01T07:00:00+00:00"}
+    sync_once(transport=cloud.transport())
+    seen = dict(PeerLastSync.objects.values_list("store_code", "last_contact_at"))
+    assert (seen["S02"].hour, seen["S03"].hour) == (10, 8)

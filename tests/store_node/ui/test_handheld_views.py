@@ -32,6 +32,23 @@ def test_lookup_shows_price_stock_here_and_at_other_stores(handheld, store):
     assert "ago" in html
 
 
+def test_other_stores_figures_are_as_of_their_last_sync(handheld, store):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from store_node.sync.models import PeerLastSync
+
+    # given S02's stock here, and head office's word that S02 last synced 10 minutes ago
+    product = make_product("2.49", name="Alpenhof Whole Milk 1 l", barcode="4000000000013")
+    other = make_store("S02", name="Hamburg Altona")
+    stock_move(store_id=other.id, product_id=product.id, kind="receipt", quantity=Decimal("5"))
+    PeerLastSync.objects.create(store_code="S02", last_contact_at=timezone.now() - timedelta(minutes=10))
+    # when the handheld looks it up, then S02's figure says how old it may be
+    html = handheld.get("/h/", {"q": "4000000000013"}).content.decode()
+    assert 'data-testid="as-of">its last sync 10 minutes ago<' in html
+
+
 def test_lookup_of_an_unknown_barcode_says_so(handheld, store):
     response = handheld.get("/h/", {"q": "4000000000020"}, HTTP_HX_REQUEST="true")
 
