@@ -123,16 +123,17 @@ def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE)
         if not counted:
             return set()
         ids = [sale.id for sale in counted]
+        # Plain tuples, not model instances: a push batch holds hundreds of sales.
         lines_of: dict = defaultdict(list)
-        for line in SaleLine.objects.filter(sale_id__in=ids, voided=False).only(
+        for sale_id, *line in SaleLine.objects.filter(sale_id__in=ids, voided=False).values_list(
             "sale_id", "product_id", "quantity", "line_total"
         ):
-            lines_of[line.sale_id].append(line)
+            lines_of[sale_id].append(line)
         tenders_of: dict = defaultdict(list)
-        for tender in Tender.objects.filter(sale_id__in=ids, approved=True).only(
+        for sale_id, *tender in Tender.objects.filter(sale_id__in=ids, approved=True).values_list(
             "sale_id", "kind", "amount", "change"
         ):
-            tenders_of[tender.sale_id].append(tender)
+            tenders_of[sale_id].append(tender)
         stores: dict = defaultdict(dict)
         tenders: dict = defaultdict(dict)
         products: dict = defaultdict(dict)
@@ -153,22 +154,21 @@ def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE)
                     "tax_total": sign * abs(sale.tax_total),
                     "discount_total": sign * abs(sale.discount_total),
                     "lines_count": 0 if is_return else len(lines),
-                    "units": sign * sum((abs(line.quantity) for line in lines), Decimal(0)),
+                    "units": sign * sum((abs(quantity) for _product, quantity, _total in lines), Decimal(0)),
                     "member_sales_count": 1 if member and not is_return else 0,
                     "member_total": total if member else Decimal(0),
                     "points_earned": sale.points_earned,
                 },
             )
-            for tender in tenders_of[sale.id]:
+            for kind, amount, change in tenders_of[sale.id]:
                 _plus(
-                    tenders[(day, sale.store_id, tender.kind)],
-                    {"count": 1, "amount": sign * abs(tender.amount - tender.change)},
+                    tenders[(day, sale.store_id, kind)], {"count": 1, "amount": sign * abs(amount - change)}
                 )
-            for line in lines:
-                figures = {"quantity": sign * abs(line.quantity), "total": sign * abs(line.line_total)}
-                _plus(products[(day, sale.store_id, line.product_id)], figures)
-                _plus(chain[(day, line.product_id)], figures)
-                _plus(monthly[(day.replace(day=1), line.product_id)], figures)
+            for product_id, quantity, line_total in lines:
+                figures = {"quantity": sign * abs(quantity), "total": sign * abs(line_total)}
+                _plus(products[(day, sale.store_id, product_id)], figures)
+                _plus(chain[(day, product_id)], figures)
+                _plus(monthly[(day.replace(day=1), product_id)], figures)
         _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores)
         _upsert_add(DailyTender, ("day", "store", "kind"), tenders)
         _upsert_add(DailyProductSales, ("day", "store", "product"), products)

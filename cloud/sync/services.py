@@ -42,12 +42,14 @@ from cloud.sync.models import (
 )
 from cloud.sync.selectors import secret_hash
 from retail.api_errors import DomainError, Invalid, PermissionRefused
+from retail.dbcopy import rows_insert
 from retail.members.models import Member
 from retail.members.selectors import member_survivor_id
 from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
-from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
+from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
+from retail.replication.bulk import FACT_TYPES, facts_apply_bulk
 from retail.replication.entitlement import Audience, feed_audiences
 from retail.replication.errors import ApplyRefused
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
@@ -124,6 +126,20 @@ def _feed_state() -> None:
     FeedState.objects.get_or_create(pk=1)
 
 
+_FEED_FIELDS = (
+    "seq",
+    "event_id",
+    "origin",
+    "origin_seq",
+    "hlc",
+    "type",
+    "schema",
+    "payload",
+    "audience_id",
+    "created_at",
+)
+
+
 def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
     """Give ``entries`` the next feed positions. Call last in the transaction: it takes the feed lock."""
     if not entries:
@@ -131,22 +147,25 @@ def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
     FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + len(entries))
     last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
     first = last - len(entries) + 1
-    FeedEntry.objects.bulk_create(
-        [
-            FeedEntry(
-                seq=first + i,
-                event_id=env.id,
-                origin=env.origin,
-                origin_seq=env.seq,
-                hlc=env.hlc,
-                type=env.type,
-                schema=env.schema,
-                payload=env.payload,
-                audience_id=audience.store_id,
+    now = timezone.now()
+    rows_insert(
+        FeedEntry,
+        _FEED_FIELDS,
+        (
+            (
+                first + i,
+                env.id,
+                env.origin,
+                env.seq,
+                env.hlc,
+                env.type,
+                env.schema,
+                env.payload,
+                audience.store_id,
+                now,
             )
             for i, (env, audience) in enumerate(entries)
-        ],
-        batch_size=1000,
+        ),
     )
 
 
@@ -236,6 +255,15 @@ class CloudHooks(ApplyHooks):
             PointsOverdraw.objects.create(
                 member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq
             )
+
+    def points_balances_moved(self, *, posted):
+        PointsOverdraw.objects.bulk_create(
+            [
+                PointsOverdraw(member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq)
+                for _member_id, survivor_id, balance, env in posted
+                if balance < 0 and env.payload.get("points", 0) < 0
+            ]
+        )
 
     def member_created(self, *, member, env):
         for name in ("phone", "email"):
@@ -359,12 +387,12 @@ def sync_push_ingest(
 
         i = 0
         while i < len(fresh):
-            if fresh[i].type == "stock.moved":
-                # A run of stock movements (most of a store's traffic) goes set-based.
+            if fresh[i].type in FACT_TYPES:
+                # A run of sales, stock movements and points (most of a store's traffic) goes set-based.
                 j = i
-                while j < len(fresh) and fresh[j].type == "stock.moved":
+                while j < len(fresh) and fresh[j].type in FACT_TYPES:
                     j += 1
-                done, left = stock_moved_bulk(fresh[i:j], ctx)
+                done, left = facts_apply_bulk(fresh[i:j], ctx)
                 for env in done:
                     applied(env)
                 one_by_one, i = left, j
