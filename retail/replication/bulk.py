@@ -28,11 +28,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from retail.catalog.models import Product
+from retail.catalog.models import Price, Product
 from retail.dbcopy import rows_insert
 from retail.members.models import Member, PointsEntry, PointsKind
 from retail.outbox import hlc as hlc_clock
-from retail.replication.wire import Envelope
+from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.sales.models import Sale, SaleDiscount, SaleKind, SaleLine, SaleStatus, SaleTaxLine, Tender
 from retail.shifts.models import Shift
 from retail.staff.models import User
@@ -490,3 +490,68 @@ def _balances_add(points: dict) -> None:
                 f"WHERE {table}.id = v.m",
                 params,
             )
+
+
+# ---------------------------------------------------------------- head office's prices, at a store
+
+
+def prices_set_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[Envelope]]:
+    """Apply a run of head office's ``price.set`` set-based, as ``_price_set`` one by one would: each
+    price upserted by id, any other price of the same (product, store, moment) deleted. A catalog
+    change of thousands of prices reaches every store as such a run.
+
+    Returns (applied, left): from the first event this path will not judge on, the rest of the run
+    is left, in order, to ``event_apply``, so it sees exactly what the one-by-one path would have.
+    """
+    parsed = []
+    for env in envs:
+        try:
+            if env.schema != 1 or env.type != "price.set" or env.origin != CLOUD_ORIGIN:
+                raise _Unusual
+            p = env.payload
+            amount = _dec(p["amount"])
+            if amount < 0:
+                raise _Unusual
+            key = (_uuid(p["product_id"]), _uuid_or_none(p.get("store_id")), _dt(p["effective_from"]))
+            parsed.append((env, _uuid(p["id"]), key, amount))
+        except (_Unusual, KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
+            break
+    products = _existing(Product, {key[0] for _env, _id, key, _amount in parsed})
+    stores = _existing(Store, {key[1] for _env, _id, key, _amount in parsed} - {None})
+    for n, (_env, _id, key, _amount) in enumerate(parsed):
+        if key[0] not in products or (key[1] is not None and key[1] not in stores):
+            parsed = parsed[:n]
+            break
+    if not parsed:
+        return [], list(envs)
+
+    # The run, event by event, in Python: which price holds each moment at the end, which went.
+    final: dict = {}  # price id -> (key, amount)
+    holder: dict = {}  # key -> price id
+    gone: set = set()
+    for _env, price_id, key, amount in parsed:
+        other = holder.get(key)
+        if other is not None and other != price_id:
+            final.pop(other, None)
+            gone.add(other)
+        if price_id in final and final[price_id][0] != key:
+            holder.pop(final[price_id][0], None)
+        final[price_id] = (key, amount)
+        holder[key] = price_id
+        gone.discard(price_id)
+    keys = {key for _env, _id, key, _amount in parsed}
+    # This node's prices at those moments (one read): any not written by the run goes, as one by one.
+    held = Price.objects.filter(product_id__in={key[0] for key in keys}).values_list(
+        "id", "product_id", "store_id", "effective_from"
+    )
+    drop = set(final) | gone | {pk for pk, *key in held if tuple(key) in keys}
+    with transaction.atomic():
+        drop_list = list(drop)
+        for start in range(0, len(drop_list), 500):
+            Price.objects.filter(pk__in=drop_list[start : start + 500]).delete()
+        rows_insert(
+            Price,
+            ("id", "product_id", "store_id", "amount", "effective_from"),
+            ((price_id, *key[:2], amount, key[2]) for price_id, (key, amount) in final.items()),
+        )
+    return [env for env, *_rest in parsed], list(envs[len(parsed) :])
