@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 import orjson
+import psycopg
 from django.db import connection, models
 
 
@@ -63,3 +65,81 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
             copy.write_row(row)
             count += 1
     return count
+
+
+# ---------------------------------------------------------------- PostgreSQL, parameters bound server-side
+
+
+def pg_cursor() -> psycopg.Cursor:
+    """A cursor on Django's connection (its transaction) that binds parameters server-side.
+
+    Django's psycopg cursors bind client-side: every value is quoted into the SQL text in Python and
+    the text is split with a regular expression, which for a statement of thousands of values cost
+    more than the database's work. Here a list is one binary array parameter (``= ANY(%s)``,
+    ``unnest(%s::uuid[], ...)``), so the SQL text stays short and the same, and values are dumped in
+    C. Use it inside ``connection.wrap_database_errors``."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def ids_existing(model: type[models.Model], ids: Iterable) -> set:
+    """Which of ``ids`` are primary keys of ``model`` rows (one query however many)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        found: set = set()
+        for start in range(0, len(ids), 500):
+            found.update(model.objects.filter(pk__in=ids[start : start + 500]).values_list("pk", flat=True))
+        return found
+    meta = model._meta
+    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
+    with connection.wrap_database_errors, pg_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[])", [ids]
+        )
+        return {row[0] for row in cursor}
+
+
+def pg_upsert_add(
+    model: type[models.Model],
+    keys: Sequence[str],
+    sums: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    touch: str = "",
+    conflict_where: str = "",
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """PostgreSQL: ``INSERT ... SELECT FROM unnest(...) ON CONFLICT (keys) DO UPDATE SET s = s + EXCLUDED.s``.
+
+    ``rows`` are tuples of the ``keys`` then the ``sums`` (attribute names) values, plus the value
+    of the ``touch`` column (set, not added) when one is named; rows are written in the order given
+    (callers sort them, so concurrent writers lock rows in one order). Returns the ``returning``
+    columns of every row written."""
+    meta = model._meta
+    by_attname = {field.attname: field for field in meta.concrete_fields}
+    fields = [by_attname[name] for name in (*keys, *sums, *([touch] if touch else []))]
+    q = connection.ops.quote_name
+    table = q(meta.db_table)
+    columns = [q(field.column) for field in fields]
+    sets = [f"{q(by_attname[name].column)} = {table}.{q(by_attname[name].column)} + EXCLUDED.{q(by_attname[name].column)}"
+            for name in sums]  # fmt: skip
+    if touch:
+        sets.append(f"{q(by_attname[touch].column)} = EXCLUDED.{q(by_attname[touch].column)}")
+    conflict = (
+        "(" + ", ".join(columns[: len(keys)]) + ")" + (f" WHERE {conflict_where}" if conflict_where else "")
+    )
+    arrays = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+    for i, field in enumerate(fields):  # one Python type per array: sums may mix 0 and Decimal
+        if isinstance(field, models.DecimalField):
+            arrays[i] = [None if v is None else Decimal(v) for v in arrays[i]]
+    unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    back = f" RETURNING {', '.join(q(by_attname[name].column) for name in returning)}" if returning else ""
+    with connection.wrap_database_errors, pg_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({unnest}) "
+            f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)}{back}",
+            arrays,
+        )
+        return cursor.fetchall() if returning else []

@@ -43,6 +43,7 @@ from cloud.sync.models import (
 from cloud.sync.selectors import secret_hash
 from retail.api_errors import DomainError, Invalid, PermissionRefused
 from retail.dbcopy import rows_insert
+from retail.ids import new_id
 from retail.members.models import Member
 from retail.members.selectors import member_survivor_id
 from retail.members.services import member_merge
@@ -213,9 +214,16 @@ class CloudHooks(ApplyHooks):
     def __init__(self, *, defer_rollups: bool = False):
         self.defer_rollups = defer_rollups
         self.sales: list = []
+        self.lines_of: dict = {}
+        self.tenders_of: dict = {}
 
-    def sale_applied(self, *, sale, env):
+    def sale_applied(self, *, sale, env, lines=None, tenders=None):
         self.sales.append(sale)
+        if lines is not None and tenders is not None:
+            # The rollups count lines not voided and tenders approved.
+            self.lines_of[sale.id] = [(product, quantity, total) for product, quantity, total, voided in lines
+                                      if not voided]  # fmt: skip
+            self.tenders_of[sale.id] = [(kind, amount, change) for kind, amount, change, ok in tenders if ok]
         if not self.defer_rollups:
             self.rollups_flush()
 
@@ -223,7 +231,8 @@ class CloudHooks(ApplyHooks):
         from cloud.reporting.services import sales_rollup_record_many
 
         sales, self.sales = self.sales, []
-        sales_rollup_record_many(sales=sales)
+        lines_of, tenders_of, self.lines_of, self.tenders_of = self.lines_of, self.tenders_of, {}, {}
+        sales_rollup_record_many(sales=sales, lines_of=lines_of, tenders_of=tenders_of)
 
     def stock_moved(self, *, store_id, product_id, env):
         on_hand = stock_on_hand(store_id=store_id, product_id=product_id)
@@ -234,17 +243,24 @@ class CloudHooks(ApplyHooks):
                 store_id=store_id, product_id=product_id, on_hand=on_hand, origin=env.origin, seq=env.seq
             )
 
-    def stock_levels_moved(self, *, moved):
-        negative = StockLevel.objects.filter(
-            product_id__in={product for _store, product in moved}, on_hand__lt=0
-        ).values_list("store_id", "product_id", "on_hand")
-        Oversell.objects.bulk_create(
-            [
-                Oversell(store_id=store, product_id=product, on_hand=on_hand, origin=env.origin, seq=env.seq)
-                for store, product, on_hand in negative
-                if (env := moved.get((store, product))) is not None
+    def stock_levels_moved(self, *, moved, levels=None):
+        if levels is None:
+            levels = dict(
+                (((store, product), on_hand) for store, product, on_hand in StockLevel.objects.filter(
+                    product_id__in={product for _store, product in moved}, on_hand__lt=0
+                ).values_list("store_id", "product_id", "on_hand"))
+            )  # fmt: skip
+        now = timezone.now()
+        rows_insert(
+            Oversell,
+            ("id", "store_id", "product_id", "on_hand", "origin", "seq", "created_at", "resolved_at"),
+            (
+                (new_id(), store, product, on_hand, env.origin, env.seq, now, None)
+                for (store, product), on_hand in levels.items()
+                if on_hand < 0
+                and (env := moved.get((store, product))) is not None
                 and str(env.payload.get("quantity", "0")).startswith("-")
-            ]
+            ),
         )
 
     def points_posted(self, *, member_id, env):

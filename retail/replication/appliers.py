@@ -81,14 +81,17 @@ class ApplyHooks:
     """What the receiving role does besides the rows: the cloud flags oversells, overdraws, duplicates
     and rolls sales up; a store does nothing more. Called inside the apply transaction."""
 
-    def sale_applied(self, *, sale: Sale, env: Envelope) -> None:
-        pass
+    def sale_applied(self, *, sale: Sale, env: Envelope, lines=None, tenders=None) -> None:
+        """A sale was recorded. The set-based path also gives what it wrote, so the receiver need not
+        read it back: ``lines`` as (product_id, quantity, line_total, voided), ``tenders`` as (kind,
+        amount, change, approved); None when not given."""
 
     def stock_moved(self, *, store_id, product_id, env: Envelope) -> None:
         pass
 
-    def stock_levels_moved(self, *, moved: dict[tuple, Envelope]) -> None:
-        """Many (store, product) levels moved at once; ``moved`` maps each to its last movement's event."""
+    def stock_levels_moved(self, *, moved: dict[tuple, Envelope], levels: dict | None = None) -> None:
+        """Many (store, product) levels moved at once; ``moved`` maps each to its last movement out of
+        the store (or its first, when none went out), ``levels`` to its level after (None: not known)."""
         for (store_id, product_id), env in moved.items():
             self.stock_moved(store_id=store_id, product_id=product_id, env=env)
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from retail.catalog.models import Price, Product
-from retail.dbcopy import rows_insert
+from retail.dbcopy import ids_existing, pg_upsert_add, rows_insert
 from retail.members.models import Member, PointsEntry, PointsKind
 from retail.outbox import hlc as hlc_clock
 from retail.replication.wire import CLOUD_ORIGIN, Envelope
@@ -289,8 +289,7 @@ def _needs(env: Envelope, rows: set, members: set) -> None:
 _PARSERS = {"sale.completed": _sale_parse, "stock.moved": _movement_parse, "points.posted": _entry_parse}
 
 
-def _existing(model, ids) -> set:
-    return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+_existing = ids_existing
 
 
 def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[Envelope]]:
@@ -422,12 +421,7 @@ def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[En
             rows_insert(Tender, _TENDER_FIELDS, (t for s in take_sales for t in s.tenders))
             rows_insert(StockMovement, _MOVEMENT_FIELDS, (row for _env, row in take_movements))
             rows_insert(PointsEntry, _ENTRY_FIELDS, (row for _env, row in take_entries))
-            if deltas:
-                StockLevel.objects.bulk_create(
-                    [StockLevel(store_id=s, product_id=p, on_hand=0) for s, p in deltas],
-                    ignore_conflicts=True,
-                )
-                _levels_add(deltas)
+            levels = _levels_add(deltas) if deltas else {}
             if points:
                 _balances_add(points)
     except IntegrityError:
@@ -435,9 +429,14 @@ def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[En
 
     # The receiver's bookkeeping, in the caller's transaction.
     for s in take_sales:
-        ctx.hooks.sale_applied(sale=s.sale, env=s.env)
+        ctx.hooks.sale_applied(
+            sale=s.sale,
+            env=s.env,
+            lines=[(line[3], line[7], line[11], line[14]) for line in s.lines],
+            tenders=[(t[2], t[3], t[5], t[7]) for t in s.tenders],
+        )
     if last:
-        ctx.hooks.stock_levels_moved(moved=last)
+        ctx.hooks.stock_levels_moved(moved=last, levels=levels)
     if take_entries:
         balances = dict(Member.objects.filter(pk__in=points).values_list("pk", "points_balance"))
         running = {survivor: balances[survivor] - total for survivor, total in points.items()}
@@ -451,25 +450,40 @@ def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[En
     return [env for env in envs if env.seq in applied_ids], left
 
 
-def _levels_add(deltas: dict[tuple, Decimal]) -> None:
-    """Add each delta to its (store, product) level in one statement (UPDATE ... FROM VALUES)."""
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    items = sorted(((s, p, str(d)) for (s, p), d in deltas.items()), key=lambda i: (str(i[0]), str(i[1])))
+def _levels_add(deltas: dict[tuple, Decimal]) -> dict[tuple, Decimal] | None:
+    """Add each delta to its (store, product) level, creating missing levels at 0; keys in sorted
+    order, so concurrent writers lock levels in one order. Returns the levels after, on PostgreSQL
+    (one upsert that returns them), else None."""
+    items = sorted(deltas.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))
     now = timezone.now()
-    pg = connection.vendor == "postgresql"
+    if connection.vendor == "postgresql":
+        written = pg_upsert_add(
+            StockLevel,
+            ("store_id", "product_id"),
+            ("on_hand",),
+            [(store_id, product_id, delta, now) for (store_id, product_id), delta in items],
+            touch="updated_at",
+            returning=("store_id", "product_id", "on_hand"),
+        )
+        return {(store_id, product_id): on_hand for store_id, product_id, on_hand in written}
+    StockLevel.objects.bulk_create(
+        [StockLevel(store_id=s, product_id=p, on_hand=0) for s, p in deltas], ignore_conflicts=True
+    )
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
     for start in range(0, len(items), 500):
         chunk = items[start : start + 500]
-        one = "(%s::uuid, %s::uuid, %s::numeric)" if pg else "(%s, %s, %s)"
         params: list = []
-        for store_id, product_id, delta in chunk:
-            params += [store_id, product_id, delta] if pg else [store_id.hex, product_id.hex, delta]
+        for (store_id, product_id), delta in chunk:
+            params += [store_id.hex, product_id.hex, str(delta)]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET on_hand = {table}.on_hand + v.d, updated_at = %s "
-                f"FROM (SELECT column1 AS s, column2 AS p, column3 AS d FROM (VALUES {', '.join([one] * len(chunk))}) AS x) AS v "
+                f"FROM (SELECT column1 AS s, column2 AS p, column3 AS d FROM (VALUES {values}) AS x) AS v "
                 f"WHERE {table}.store_id = v.s AND {table}.product_id = v.p",
                 [now, *params],
             )
+    return None
 
 
 def _balances_add(points: dict) -> None:
