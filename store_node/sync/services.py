@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -134,51 +135,67 @@ def _push_batch(after: int) -> list[dict]:
     return batch
 
 
+def _oldest_unsynced(batch: list[dict]):
+    if not batch:
+        return None
+    return (
+        Event.objects.filter(origin=node_origin(), seq=batch[0]["seq"])
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
 def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
     """Push every unacknowledged own event in bounded batches; returns how many the cloud took.
 
     With nothing to send it still sends an empty batch: the answer's ack tells the cloud's health
     page our head, and tells us if the cloud holds less than we thought (it was restored from a
     backup), in which case we rewind and send again.
+
+    While the cloud applies a batch, the next one (from the end of the one in flight) is read: the
+    request goes out from a worker thread (HTTP only; every database read and write stays on this
+    thread and its connection), and the batch read ahead is used only when the cloud acknowledged
+    the whole batch in flight. Nothing is recorded before an acknowledgement, as without it.
     """
     state = _state()
     head = local_head_seq()
     start, pushed = state.pushed_seq, 0
-    while True:
-        batch = _push_batch(state.pushed_seq) if state.pushed_seq < head else []
-        oldest = None
-        if batch:
-            oldest = (
-                Event.objects.filter(origin=node_origin(), seq=batch[0]["seq"])
-                .values_list("created_at", flat=True)
-                .first()
+    batch = _push_batch(state.pushed_seq) if state.pushed_seq < head else []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
+        while True:
+            in_flight = sender.submit(
+                client.push, events=batch, head_seq=head, oldest_unsynced_at=_oldest_unsynced(batch)
             )
-        try:
-            answer = client.push(events=batch, head_seq=head, oldest_unsynced_at=oldest)
-        except SyncHttpError as exc:
-            expected = exc.body.get("expected_seq")
-            if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 < state.pushed_seq:
-                state.pushed_seq = expected - 1  # the cloud holds less than we thought: resend from there
-                SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
+            following = _push_batch(batch[-1]["seq"]) if batch and batch[-1]["seq"] < head else []
+            try:
+                answer = in_flight.result()
+            except SyncHttpError as exc:
+                expected = exc.body.get("expected_seq")
+                if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 < state.pushed_seq:
+                    state.pushed_seq = expected - 1  # the cloud holds less than we thought: resend from there
+                    SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
+                    batch = _push_batch(state.pushed_seq)
+                    continue
+                raise
+            ack = int(answer["ack_seq"])
+            if ack > head:
+                raise DomainError(
+                    f"the cloud acknowledges seq {ack} but this store's outbox ends at {head}: restored from "
+                    "an old backup? Stop and call support; do not sell until resolved.",
+                    code="ack_ahead_of_outbox",
+                )
+            rewound = ack < state.pushed_seq
+            pushed += max(0, ack - state.pushed_seq)
+            state.pushed_seq = ack
+            SyncState.objects.filter(pk=1).update(pushed_seq=ack)
+            if progress:
+                progress("push", max(0, ack - start), max(0, head - start))
+            if rewound:
+                batch = _push_batch(ack) if ack < head else []
                 continue
-            raise
-        ack = int(answer["ack_seq"])
-        if ack > head:
-            raise DomainError(
-                f"the cloud acknowledges seq {ack} but this store's outbox ends at {head}: restored from an "
-                "old backup? Stop and call support; do not sell until resolved.",
-                code="ack_ahead_of_outbox",
-            )
-        rewound = ack < state.pushed_seq
-        pushed += max(0, ack - state.pushed_seq)
-        state.pushed_seq = ack
-        SyncState.objects.filter(pk=1).update(pushed_seq=ack)
-        if progress:
-            progress("push", max(0, ack - start), max(0, head - start))
-        if rewound:
-            continue
-        if ack >= head or not batch or ack < batch[-1]["seq"]:
-            return pushed
+            if ack >= head or not batch or ack < batch[-1]["seq"]:
+                return pushed
+            batch = following  # the cloud took the whole batch: the one read ahead follows it
 
 
 # ---------------------------------------------------------------- pull
