@@ -98,7 +98,7 @@ def ids_existing(model: type[models.Model], ids: Iterable) -> set:
         cursor.execute(
             f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[])", [ids]
         )
-        return {row[0] for row in cursor}
+        return {row[0] for row in cursor.fetchall()}  # iterating the cursor costs a call per row
 
 
 def pg_upsert_add(
@@ -133,7 +133,7 @@ def pg_upsert_add(
     arrays = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
     for i, field in enumerate(fields):  # one Python type per array: sums may mix 0 and Decimal
         if isinstance(field, models.DecimalField):
-            arrays[i] = [None if v is None else Decimal(v) for v in arrays[i]]
+            arrays[i] = [v if v is None or type(v) is Decimal else Decimal(v) for v in arrays[i]]
     unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     back = f" RETURNING {', '.join(q(by_attname[name].column) for name in returning)}" if returning else ""
     with connection.wrap_database_errors, pg_cursor() as cursor:
