@@ -4,8 +4,9 @@ The sync ingest writes some twenty rows per sale. Through ``bulk_create`` each r
 instance and each value goes through the field's ``get_db_prep_save`` and psycopg's client-side
 quoting, which took most of a batch's time; ``COPY`` streams plain tuples that psycopg adapts in C.
 
-The rows are plain values as the model's fields hold them (UUIDs, Decimals, aware datetimes, dicts
-for JSON fields), with nothing computed: no defaults, no ``auto_now``, no signals (the same as
+The rows are plain values of the Python types the model's fields hold (UUIDs, Decimals for
+decimals, aware datetimes, dates, dicts for JSON fields: binary COPY takes no text for them), with
+nothing computed: no defaults, no ``auto_now``, no signals (the same as
 ``bulk_create``), so the caller passes every column. Constraints are the database's, as for any
 insert: a unique violation raises ``IntegrityError``; foreign keys are checked at commit (Django
 declares them deferred on PostgreSQL), so callers check references before inserting.
@@ -14,12 +15,14 @@ declares them deferred on PostgreSQL), so callers check references before insert
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import orjson
 import psycopg
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 
 def _json_text(value) -> str:
@@ -51,20 +54,29 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
         return count
     table = connection.ops.quote_name(meta.db_table)
     names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    # Binary: the database reads UUIDs, numerics and times without parsing text (a third faster).
+    types = [_pg_type(field) for field in columns]
     # psycopg's own errors become Django's (IntegrityError ...), as for any query.
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
+        copy.set_types(types)
         for row in rows:
             if json_at:
                 row = list(row)
                 for i in json_at:
-                    row[i] = None if row[i] is None else _json_text(row[i])
+                    row[i] = None if row[i] is None else Jsonb(row[i], dumps=_json_text)
             copy.write_row(row)
             count += 1
     return count
+
+
+def _pg_type(field: models.Field) -> str:
+    """The type name binary COPY is told for a column: ``numeric(12, 3)`` -> ``numeric``."""
+    name = re.sub(r"\(.*\)", "", field.db_type(connection)).strip()
+    return {"timestamp with time zone": "timestamptz", "double precision": "float8"}.get(name, name)
 
 
 # ---------------------------------------------------------------- PostgreSQL, parameters bound server-side
