@@ -99,17 +99,23 @@ def _plus(target: dict, increments: dict) -> None:
 def _claim(sales: list[Sale]) -> list[Sale]:
     """Mark ``sales`` as counted; returns those not counted before (the "once per sale" rule)."""
     unique = list({sale.id: sale for sale in sales}.values())
-    done = ids_existing(RolledUpSale, [s.id for s in unique])
-    fresh = [sale for sale in unique if sale.id not in done]
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            rows_insert(
-                RolledUpSale, ("sale_id", "day", "recorded_at"), ((s.id, s._rollup_day, now) for s in fresh)
-            )
-        return fresh
-    except IntegrityError:
-        pass  # another transaction counted one of them meanwhile: claim them one by one
+    # Mostly none was counted (the sales were just applied): claim them all in one insert; the
+    # unique key refuses it whole if any was, and then the ones not counted are looked up.
+    for look_up in (False, True):
+        done = ids_existing(RolledUpSale, [s.id for s in unique]) if look_up else set()
+        fresh = [sale for sale in unique if sale.id not in done]
+        try:
+            with transaction.atomic():
+                rows_insert(
+                    RolledUpSale,
+                    ("sale_id", "day", "recorded_at"),
+                    ((s.id, s._rollup_day, now) for s in fresh),
+                )
+            return fresh
+        except IntegrityError:
+            continue  # counted before, or by another transaction meanwhile
+    # Still refused: another transaction counted one of them meanwhile: claim them one by one.
     claimed = []
     for sale in fresh:
         try:

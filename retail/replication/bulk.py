@@ -312,10 +312,28 @@ _PARSERS = {"sale.completed": _sale_parse, "stock.moved": _movement_parse, "poin
 _existing = ids_existing
 
 
+class _Duplicate(Exception):
+    """A set-based insert met a row that exists (its savepoint is rolled back)."""
+
+
 def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[Envelope]]:
     """Apply a run of ``FACT_TYPES`` events set-based. Returns (applied, left), each in ``seq`` order:
     ``left`` are the events this path will not judge, for the caller to apply one by one (after
-    the run) with ``event_apply``. Call it inside the caller's transaction."""
+    the run) with ``event_apply``. Call it inside the caller's transaction.
+
+    A fact recorded before under another seq is rare (the ack already drops resent seqs), so the
+    first attempt inserts without looking the run's ids up, and the unique keys tell: on a conflict
+    its savepoint is rolled back and the run is applied again knowing which facts exist; a conflict
+    then too (another unique key) leaves the whole run to the careful path."""
+    for known in (False, True):
+        try:
+            return _facts_apply(envs, ctx, look_up=known)
+        except _Duplicate:
+            continue
+    return [], list(envs)  # let the careful path sort it out event by event
+
+
+def _facts_apply(envs: list[Envelope], ctx, *, look_up: bool) -> tuple[list[Envelope], list[Envelope]]:
     parsed: list[tuple[Envelope, Any]] = []
     left_ids: set = set()
     # What the events left to the careful path may read: the sales and lines a return names, the
@@ -339,9 +357,9 @@ def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[En
     entries = [(env, row) for env, row in parsed if env.type == "points.posted"]
 
     # What this node already holds, and what the rows name: one query per table.
-    done_sales = _existing(Sale, [s.sale.id for s in sales])
-    done_movements = _existing(StockMovement, [row[0] for _env, row in movements])
-    done_entries = _existing(PointsEntry, [row[0] for _env, row in entries])
+    done_sales = _existing(Sale, [s.sale.id for s in sales]) if look_up else set()
+    done_movements = _existing(StockMovement, [row[0] for _env, row in movements]) if look_up else set()
+    done_entries = _existing(PointsEntry, [row[0] for _env, row in entries]) if look_up else set()
     members: dict = {}
     member_ids = {row[1] for _env, row in entries} | {s.sale.member_id for s in sales} - {None}
     member_ids |= {m for m in wanted_members if isinstance(m, uuid.UUID)}
@@ -444,8 +462,8 @@ def facts_apply_bulk(envs: list[Envelope], ctx) -> tuple[list[Envelope], list[En
             levels = _levels_add(deltas) if deltas else {}
             if points:
                 _balances_add(points)
-    except IntegrityError:
-        return [], list(envs)  # let the careful path sort it out event by event
+    except IntegrityError as exc:
+        raise _Duplicate from exc
 
     # The receiver's bookkeeping, in the caller's transaction.
     for s in take_sales:

@@ -151,11 +151,13 @@ def _envelopes(picked, ack=0):
     ]  # fmt: skip
 
 
-def _both_ways(store, raw):
+def _both_ways(store, raw, before=()):
     outcomes = []
     for way in ("bulk", "one by one"):
         try:
             with transaction.atomic():
+                if before:  # what the cloud held already: pushed the same way for both
+                    sync_push_ingest(store=store, raw_events=before)
                 if way == "bulk":
                     result = sync_push_ingest(store=store, raw_events=raw)
                     refused = [(q["seq"], q["reason"]) for q in result.quarantined]
@@ -175,8 +177,11 @@ def test_any_batch_applies_set_based_exactly_as_event_by_event(enrolled, data):
     with transaction.atomic():
         pool = _pool(enrolled)
         # when a batch drawn from it (an event may come twice, at two seqs) is pushed, and applied one by one
+        # after an earlier batch from it (so some facts come again under new seqs)
+        earlier = data.draw(st.lists(st.sampled_from(pool), max_size=10))
         picked = data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=30))
-        bulk, careful = _both_ways(enrolled["stores"]["S01"], _envelopes(picked))
+        before = _envelopes(earlier)
+        bulk, careful = _both_ways(enrolled["stores"]["S01"], _envelopes(picked, ack=len(before)), before)
         transaction.set_rollback(True)
     # then both end the same: every row, balance, overdraw, rollup and quarantine reason
     assert bulk[0] == careful[0]
@@ -239,3 +244,24 @@ def test_points_overdrawn_inside_a_batch_are_recorded_at_the_balance_each_redemp
     member.refresh_from_db()
     assert member.points_balance == -6
     assert sorted(PointsOverdraw.objects.values_list("seq", "balance")) == [(3, -5), (4, -6)]
+
+
+def test_facts_the_cloud_holds_sent_again_under_new_seqs_change_nothing_and_the_rest_applies(enrolled):
+    # given a batch of a sale, its movement and its points, applied
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    pool = _pool(enrolled)
+    member = Member.objects.get(pk=pool[0][1]["member_id"])
+    first = [pool[0], ("stock.moved", moved(s01, product, "-1")), ("points.posted", _points(member.id, 4))]
+    sync_push_ingest(store=s01, raw_events=_envelopes(first))
+    level = StockLevel.objects.get(store=s01, product=product).on_hand
+    day = DailyStoreSales.objects.get(store=s01)
+    # when the store sends the same three facts again under new seqs, with a new movement
+    again = _envelopes([*first, ("stock.moved", moved(s01, product, "-2"))], ack=3)
+    result = sync_push_ingest(store=s01, raw_events=again)
+    # then all four are acknowledged, only the new movement moved stock, and nothing counted twice
+    assert (result.ack_seq, result.applied, result.quarantined) == (7, 4, [])
+    assert StockLevel.objects.get(store=s01, product=product).on_hand == level - 2
+    assert (Sale.objects.count(), StockMovement.objects.count(), PointsEntry.objects.count()) == (1, 2, 1)
+    member.refresh_from_db()
+    assert member.points_balance == 10 + 4
+    assert DailyStoreSales.objects.get(store=s01).sales_count == day.sales_count == 1
