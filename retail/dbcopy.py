@@ -14,8 +14,10 @@ declares them deferred on PostgreSQL), so callers check references before insert
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -87,11 +89,28 @@ def pg_cursor() -> psycopg.Cursor:
 
     Django's psycopg cursors bind client-side: every value is quoted into the SQL text in Python and
     the text is split with a regular expression, which for a statement of thousands of values cost
-    more than the database's work. Here a list is one binary array parameter (``= ANY(%s)``,
-    ``unnest(%s::uuid[], ...)``), so the SQL text stays short and the same, and values are dumped in
-    C. Use it inside ``connection.wrap_database_errors``."""
+    more than the database's work. Here a list is one array parameter (``= ANY(%s::uuid[])``,
+    ``unnest(%s::uuid[], ...)``, see ``pg_array``), so the SQL text stays short and the same. Use it inside ``connection.wrap_database_errors``."""
     connection.ensure_connection()
     return psycopg.Cursor(connection.connection)
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, (int, Decimal, uuid.UUID)):
+        return str(value)
+    text = value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pg_array(values: Iterable) -> str:
+    """A list as PostgreSQL's array text (``{a,b,"c d"}``), to bind as one parameter cast to its
+    type (``%s::uuid[]``): the server parses it in C, where psycopg would dump each element in
+    Python. Elements: None, bools, ints, Decimals, UUIDs, dates and times, strings (quoted)."""
+    return "{" + ",".join(map(_element, values)) + "}"
 
 
 def ids_existing(model: type[models.Model], ids: Iterable) -> set:
@@ -108,7 +127,8 @@ def ids_existing(model: type[models.Model], ids: Iterable) -> set:
     table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
     with connection.wrap_database_errors, pg_cursor() as cursor:
         cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[])", [ids]
+            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[])",
+            [pg_array(ids)],
         )
         return {row[0] for row in cursor.fetchall()}  # iterating the cursor costs a call per row
 
@@ -142,10 +162,8 @@ def pg_upsert_add(
     conflict = (
         "(" + ", ".join(columns[: len(keys)]) + ")" + (f" WHERE {conflict_where}" if conflict_where else "")
     )
-    arrays = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
-    for i, field in enumerate(fields):  # one Python type per array: sums may mix 0 and Decimal
-        if isinstance(field, models.DecimalField):
-            arrays[i] = [v if v is None or type(v) is Decimal else Decimal(v) for v in arrays[i]]
+    columns_of = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
+    arrays = [pg_array(column) for column in columns_of]
     unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     back = f" RETURNING {', '.join(q(by_attname[name].column) for name in returning)}" if returning else ""
     with connection.wrap_database_errors, pg_cursor() as cursor:
