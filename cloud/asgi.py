@@ -15,3 +15,7 @@ django_asgi_app = get_asgi_application()
 from cloud.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
+
+from retail.runtime import startup_objects_freeze  # noqa: E402
+
+startup_objects_freeze()  # after loading everything: a long-lived process

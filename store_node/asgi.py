@@ -25,3 +25,7 @@ from store_node.routing import websocket_urlpatterns  # noqa: E402
 wal_checkpointer_start()
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
+
+from retail.runtime import startup_objects_freeze  # noqa: E402
+
+startup_objects_freeze()  # after loading everything: a long-lived process

@@ -21,6 +21,7 @@ from cloud.reporting.models import (
     RolledUpOrder,
     RolledUpSale,
 )
+from retail.dbcopy import ids_existing, pg_upsert_add, rows_insert
 from retail.sales.models import Sale, SaleKind, SaleLine, SaleStatus, Tender
 
 
@@ -40,9 +41,25 @@ def _upsert_add(
     if not rows:
         return
     meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
     first = next(iter(rows.values()))
     sums = list(first)
+    if connection.vendor == "postgresql":
+        # One statement of arrays bound server-side: the SQL text stays short (retail/dbcopy.py).
+        key_names = [meta.get_field(name).attname for name in keys]
+        sum_names = [meta.get_field(name).attname for name in sums]
+        touch = "updated_at" if any(f.name == "updated_at" for f in meta.concrete_fields) else ""
+        now = [timezone.now()] if touch else []
+        ordered = sorted(rows.items(), key=lambda item: tuple(str(k) for k in item[0]))
+        pg_upsert_add(
+            model,
+            key_names,
+            sum_names,
+            [(*key, *(increments[name] for name in sums), *now) for key, increments in ordered],
+            touch=touch,
+            conflict_where=conflict_where,
+        )
+        return
+    table = connection.ops.quote_name(meta.db_table)
     key_fields = [meta.get_field(name) for name in keys]
     sum_fields = [meta.get_field(name) for name in sums]
     has_updated_at = any(f.name == "updated_at" for f in meta.concrete_fields)
@@ -82,16 +99,23 @@ def _plus(target: dict, increments: dict) -> None:
 def _claim(sales: list[Sale]) -> list[Sale]:
     """Mark ``sales`` as counted; returns those not counted before (the "once per sale" rule)."""
     unique = list({sale.id: sale for sale in sales}.values())
-    done = set(
-        RolledUpSale.objects.filter(sale_id__in=[s.id for s in unique]).values_list("sale_id", flat=True)
-    )
-    fresh = [sale for sale in unique if sale.id not in done]
-    try:
-        with transaction.atomic():
-            RolledUpSale.objects.bulk_create([RolledUpSale(sale_id=s.id, day=s._rollup_day) for s in fresh])
-        return fresh
-    except IntegrityError:
-        pass  # another transaction counted one of them meanwhile: claim them one by one
+    now = timezone.now()
+    # Mostly none was counted (the sales were just applied): claim them all in one insert; the
+    # unique key refuses it whole if any was, and then the ones not counted are looked up.
+    for look_up in (False, True):
+        done = ids_existing(RolledUpSale, [s.id for s in unique]) if look_up else set()
+        fresh = [sale for sale in unique if sale.id not in done]
+        try:
+            with transaction.atomic():
+                rows_insert(
+                    RolledUpSale,
+                    ("sale_id", "day", "recorded_at"),
+                    ((s.id, s._rollup_day, now) for s in fresh),
+                )
+            return fresh
+        except IntegrityError:
+            continue  # counted before, or by another transaction meanwhile
+    # Still refused: another transaction counted one of them meanwhile: claim them one by one.
     claimed = []
     for sale in fresh:
         try:
@@ -103,12 +127,21 @@ def _claim(sales: list[Sale]) -> list[Sale]:
     return claimed
 
 
-def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE) -> set:
+def sales_rollup_record_many(
+    *,
+    sales: list[Sale],
+    channel: str = Channel.STORE,
+    lines_of: dict | None = None,
+    tenders_of: dict | None = None,
+) -> set:
     """Count completed sales and returns into the daily figures, each sale once; returns the ids counted.
 
     Set-based: the increments of all the sales are added up per (day, store, ...) row first, then
     each rollup table gets one upsert. Call it inside the transaction that applies the sales.
     Returns count negatively: a day's ``total`` is what customers paid net of refunds.
+    ``lines_of`` and ``tenders_of`` may give, per sale id, what the caller has just written (lines not
+    voided as (product_id, quantity, line_total), tenders approved as (kind, amount, change)); the
+    other sales' are read.
     """
     completed = [sale for sale in sales if sale.status == SaleStatus.COMPLETED]
     if not completed:
@@ -123,16 +156,20 @@ def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE)
         if not counted:
             return set()
         ids = [sale.id for sale in counted]
-        lines_of: dict = defaultdict(list)
-        for line in SaleLine.objects.filter(sale_id__in=ids, voided=False).only(
-            "sale_id", "product_id", "quantity", "line_total"
-        ):
-            lines_of[line.sale_id].append(line)
-        tenders_of: dict = defaultdict(list)
-        for tender in Tender.objects.filter(sale_id__in=ids, approved=True).only(
-            "sale_id", "kind", "amount", "change"
-        ):
-            tenders_of[tender.sale_id].append(tender)
+        # Plain tuples, not model instances: a push batch holds hundreds of sales.
+        given = set(lines_of or ()) & set(tenders_of or ())
+        lines_of = defaultdict(list, {sale_id: lines_of[sale_id] for sale_id in given})
+        tenders_of = defaultdict(list, {sale_id: tenders_of[sale_id] for sale_id in given})
+        unread = [sale_id for sale_id in ids if sale_id not in given]
+        if unread:
+            for sale_id, *line in SaleLine.objects.filter(sale_id__in=unread, voided=False).values_list(
+                "sale_id", "product_id", "quantity", "line_total"
+            ):
+                lines_of[sale_id].append(line)
+            for sale_id, *tender in Tender.objects.filter(sale_id__in=unread, approved=True).values_list(
+                "sale_id", "kind", "amount", "change"
+            ):
+                tenders_of[sale_id].append(tender)
         stores: dict = defaultdict(dict)
         tenders: dict = defaultdict(dict)
         products: dict = defaultdict(dict)
@@ -153,22 +190,21 @@ def sales_rollup_record_many(*, sales: list[Sale], channel: str = Channel.STORE)
                     "tax_total": sign * abs(sale.tax_total),
                     "discount_total": sign * abs(sale.discount_total),
                     "lines_count": 0 if is_return else len(lines),
-                    "units": sign * sum((abs(line.quantity) for line in lines), Decimal(0)),
+                    "units": sign * sum((abs(quantity) for _product, quantity, _total in lines), Decimal(0)),
                     "member_sales_count": 1 if member and not is_return else 0,
                     "member_total": total if member else Decimal(0),
                     "points_earned": sale.points_earned,
                 },
             )
-            for tender in tenders_of[sale.id]:
+            for kind, amount, change in tenders_of[sale.id]:
                 _plus(
-                    tenders[(day, sale.store_id, tender.kind)],
-                    {"count": 1, "amount": sign * abs(tender.amount - tender.change)},
+                    tenders[(day, sale.store_id, kind)], {"count": 1, "amount": sign * abs(amount - change)}
                 )
-            for line in lines:
-                figures = {"quantity": sign * abs(line.quantity), "total": sign * abs(line.line_total)}
-                _plus(products[(day, sale.store_id, line.product_id)], figures)
-                _plus(chain[(day, line.product_id)], figures)
-                _plus(monthly[(day.replace(day=1), line.product_id)], figures)
+            for product_id, quantity, line_total in lines:
+                figures = {"quantity": sign * abs(quantity), "total": sign * abs(line_total)}
+                _plus(products[(day, sale.store_id, product_id)], figures)
+                _plus(chain[(day, product_id)], figures)
+                _plus(monthly[(day.replace(day=1), product_id)], figures)
         _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores)
         _upsert_add(DailyTender, ("day", "store", "kind"), tenders)
         _upsert_add(DailyProductSales, ("day", "store", "product"), products)

@@ -42,12 +42,15 @@ from cloud.sync.models import (
 )
 from cloud.sync.selectors import secret_hash
 from retail.api_errors import DomainError, Invalid, PermissionRefused
+from retail.dbcopy import rows_insert
+from retail.ids import new_id
 from retail.members.models import Member
 from retail.members.selectors import member_survivor_id
 from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
-from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply, stock_moved_bulk
+from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
+from retail.replication.bulk import FACT_TYPES, facts_apply_bulk
 from retail.replication.entitlement import Audience, feed_audiences
 from retail.replication.errors import ApplyRefused
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
@@ -124,6 +127,20 @@ def _feed_state() -> None:
     FeedState.objects.get_or_create(pk=1)
 
 
+_FEED_FIELDS = (
+    "seq",
+    "event_id",
+    "origin",
+    "origin_seq",
+    "hlc",
+    "type",
+    "schema",
+    "payload",
+    "audience_id",
+    "created_at",
+)
+
+
 def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
     """Give ``entries`` the next feed positions. Call last in the transaction: it takes the feed lock."""
     if not entries:
@@ -131,22 +148,25 @@ def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
     FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + len(entries))
     last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
     first = last - len(entries) + 1
-    FeedEntry.objects.bulk_create(
-        [
-            FeedEntry(
-                seq=first + i,
-                event_id=env.id,
-                origin=env.origin,
-                origin_seq=env.seq,
-                hlc=env.hlc,
-                type=env.type,
-                schema=env.schema,
-                payload=env.payload,
-                audience_id=audience.store_id,
+    now = timezone.now()
+    rows_insert(
+        FeedEntry,
+        _FEED_FIELDS,
+        (
+            (
+                first + i,
+                env.id,
+                env.origin,
+                env.seq,
+                env.hlc,
+                env.type,
+                env.schema,
+                env.payload,
+                audience.store_id,
+                now,
             )
             for i, (env, audience) in enumerate(entries)
-        ],
-        batch_size=1000,
+        ),
     )
 
 
@@ -194,9 +214,16 @@ class CloudHooks(ApplyHooks):
     def __init__(self, *, defer_rollups: bool = False):
         self.defer_rollups = defer_rollups
         self.sales: list = []
+        self.lines_of: dict = {}
+        self.tenders_of: dict = {}
 
-    def sale_applied(self, *, sale, env):
+    def sale_applied(self, *, sale, env, lines=None, tenders=None):
         self.sales.append(sale)
+        if lines is not None and tenders is not None:
+            # The rollups count lines not voided and tenders approved.
+            self.lines_of[sale.id] = [(product, quantity, total) for product, quantity, total, voided in lines
+                                      if not voided]  # fmt: skip
+            self.tenders_of[sale.id] = [(kind, amount, change) for kind, amount, change, ok in tenders if ok]
         if not self.defer_rollups:
             self.rollups_flush()
 
@@ -204,7 +231,8 @@ class CloudHooks(ApplyHooks):
         from cloud.reporting.services import sales_rollup_record_many
 
         sales, self.sales = self.sales, []
-        sales_rollup_record_many(sales=sales)
+        lines_of, tenders_of, self.lines_of, self.tenders_of = self.lines_of, self.tenders_of, {}, {}
+        sales_rollup_record_many(sales=sales, lines_of=lines_of, tenders_of=tenders_of)
 
     def stock_moved(self, *, store_id, product_id, env):
         on_hand = stock_on_hand(store_id=store_id, product_id=product_id)
@@ -215,17 +243,24 @@ class CloudHooks(ApplyHooks):
                 store_id=store_id, product_id=product_id, on_hand=on_hand, origin=env.origin, seq=env.seq
             )
 
-    def stock_levels_moved(self, *, moved):
-        negative = StockLevel.objects.filter(
-            product_id__in={product for _store, product in moved}, on_hand__lt=0
-        ).values_list("store_id", "product_id", "on_hand")
-        Oversell.objects.bulk_create(
-            [
-                Oversell(store_id=store, product_id=product, on_hand=on_hand, origin=env.origin, seq=env.seq)
-                for store, product, on_hand in negative
-                if (env := moved.get((store, product))) is not None
+    def stock_levels_moved(self, *, moved, levels=None):
+        if levels is None:
+            levels = dict(
+                (((store, product), on_hand) for store, product, on_hand in StockLevel.objects.filter(
+                    product_id__in={product for _store, product in moved}, on_hand__lt=0
+                ).values_list("store_id", "product_id", "on_hand"))
+            )  # fmt: skip
+        now = timezone.now()
+        rows_insert(
+            Oversell,
+            ("id", "store_id", "product_id", "on_hand", "origin", "seq", "created_at", "resolved_at"),
+            (
+                (new_id(), store, product, on_hand, env.origin, env.seq, now, None)
+                for (store, product), on_hand in levels.items()
+                if on_hand < 0
+                and (env := moved.get((store, product))) is not None
                 and str(env.payload.get("quantity", "0")).startswith("-")
-            ]
+            ),
         )
 
     def points_posted(self, *, member_id, env):
@@ -236,6 +271,15 @@ class CloudHooks(ApplyHooks):
             PointsOverdraw.objects.create(
                 member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq
             )
+
+    def points_balances_moved(self, *, posted):
+        PointsOverdraw.objects.bulk_create(
+            [
+                PointsOverdraw(member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq)
+                for _member_id, survivor_id, balance, env in posted
+                if balance < 0 and env.payload.get("points", 0) < 0
+            ]
+        )
 
     def member_created(self, *, member, env):
         for name in ("phone", "email"):
@@ -359,12 +403,12 @@ def sync_push_ingest(
 
         i = 0
         while i < len(fresh):
-            if fresh[i].type == "stock.moved":
-                # A run of stock movements (most of a store's traffic) goes set-based.
+            if fresh[i].type in FACT_TYPES:
+                # A run of sales, stock movements and points (most of a store's traffic) goes set-based.
                 j = i
-                while j < len(fresh) and fresh[j].type == "stock.moved":
+                while j < len(fresh) and fresh[j].type in FACT_TYPES:
                     j += 1
-                done, left = stock_moved_bulk(fresh[i:j], ctx)
+                done, left = facts_apply_bulk(fresh[i:j], ctx)
                 for env in done:
                     applied(env)
                 one_by_one, i = left, j

@@ -29,8 +29,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 
 from retail.api_errors import DomainError
@@ -57,7 +56,7 @@ from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.sales.models import Sale, SaleDiscount, SaleKind, SaleLine, SaleStatus, SaleTaxLine, Tender
 from retail.shifts.models import CashMovement, Shift, ShiftStatus
 from retail.staff.models import User
-from retail.stock.models import MovementKind, StockLevel, StockMovement
+from retail.stock.models import MovementKind, StockMovement
 from retail.stock.services import StockError, stock_movement_record
 from retail.stores.models import Store, Terminal
 
@@ -82,19 +81,29 @@ class ApplyHooks:
     """What the receiving role does besides the rows: the cloud flags oversells, overdraws, duplicates
     and rolls sales up; a store does nothing more. Called inside the apply transaction."""
 
-    def sale_applied(self, *, sale: Sale, env: Envelope) -> None:
-        pass
+    def sale_applied(self, *, sale: Sale, env: Envelope, lines=None, tenders=None) -> None:
+        """A sale was recorded. The set-based path also gives what it wrote, so the receiver need not
+        read it back: ``lines`` as (product_id, quantity, line_total, voided), ``tenders`` as (kind,
+        amount, change, approved); None when not given."""
 
     def stock_moved(self, *, store_id, product_id, env: Envelope) -> None:
         pass
 
-    def stock_levels_moved(self, *, moved: dict[tuple, Envelope]) -> None:
-        """Many (store, product) levels moved at once; ``moved`` maps each to its last movement's event."""
+    def stock_levels_moved(self, *, moved: dict[tuple, Envelope], levels: dict | None = None) -> None:
+        """Many (store, product) levels moved at once; ``moved`` maps each to its last movement out of
+        the store (or its first, when none went out), ``levels`` to its level after (None: not known)."""
         for (store_id, product_id), env in moved.items():
             self.stock_moved(store_id=store_id, product_id=product_id, env=env)
 
     def points_posted(self, *, member_id, env: Envelope) -> None:
         pass
+
+    def points_balances_moved(self, *, posted: list[tuple]) -> None:
+        """Many entries posted at once (``retail.replication.bulk``): ``posted`` holds, in ``seq`` order,
+        ``(member_id, survivor_id, balance, env)``, ``balance`` being the survivor's right after that
+        entry, as the one-by-one path would have seen it."""
+        for member_id, _survivor_id, _balance, env in posted:
+            self.points_posted(member_id=member_id, env=env)
 
     def member_created(self, *, member: Member, env: Envelope) -> None:
         pass
@@ -636,121 +645,3 @@ def event_apply(*, env: Envelope, ctx: ApplyContext) -> None:
         raise ApplyRefused(UNIQUE_CONFLICT, str(exc)[:300]) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ApplyRefused(INVALID_PAYLOAD, f"{type(exc).__name__}: {exc}"[:300]) from exc
-
-
-_MOVEMENT_SIGN = {
-    "sale": -1,
-    "transfer_out": -1,
-    "write_off": -1,
-    "return": 1,
-    "receipt": 1,
-    "transfer_in": 1,
-}
-
-
-def stock_moved_bulk(envs: list[Envelope], ctx: ApplyContext) -> tuple[list[Envelope], list[Envelope]]:
-    """Apply a run of ``stock.moved`` events set-based: one insert for the movements, one update per
-    (store, product). Same rule as ``_stock_moved`` (insert once by id, level += quantity): movements
-    commute, so the run's order does not matter. Returns (applied, left): ``left`` are the events this
-    path will not judge (anything unusual); the caller applies them one by one with ``event_apply``.
-    """
-    rows, left = [], []
-    for env in envs:
-        p = env.payload
-        try:
-            if env.schema != 1 or not isinstance(p.get("quantity"), str):
-                raise ValueError
-            movement_id, store_id = uuid.UUID(str(p["id"])), uuid.UUID(str(p["store_id"]))
-            product_id, kind, quantity = uuid.UUID(str(p["product_id"])), p["kind"], Decimal(p["quantity"])
-            created_at = parse_datetime(str(p["created_at"])) if p.get("created_at") else None
-            sign = _MOVEMENT_SIGN.get(kind)
-            if (
-                kind not in MovementKind.values
-                or (sign is not None and quantity * sign < 0)
-                or (p.get("created_at") and created_at is None)
-                or (ctx.origin_store_id is not None and store_id != ctx.origin_store_id)
-                or not quantity.is_finite()
-            ):
-                raise ValueError
-        except (KeyError, ValueError, TypeError, InvalidOperation):
-            left.append(env)
-            continue
-        rows.append((env, movement_id, store_id, product_id, kind, quantity, created_at))
-    if not rows:
-        return [], left
-    existing = set(StockMovement.objects.filter(pk__in=[r[1] for r in rows]).values_list("pk", flat=True))
-    products = set(Product.objects.filter(pk__in={r[3] for r in rows}).values_list("pk", flat=True))
-    stores = set(Store.objects.filter(pk__in={r[2] for r in rows}).values_list("pk", flat=True))
-    applied, take, seen = [], [], set(existing)
-    for row in rows:
-        env, movement_id, store_id, product_id = row[:4]
-        if movement_id in seen:
-            applied.append(env)  # already recorded: applying it again changes nothing
-            continue
-        if product_id not in products or store_id not in stores:
-            left.append(env)
-            continue
-        seen.add(movement_id)
-        take.append(row)
-        applied.append(env)
-    try:
-        with transaction.atomic():
-            StockMovement.objects.bulk_create(
-                [
-                    StockMovement(
-                        id=movement_id,
-                        store_id=store_id,
-                        product_id=product_id,
-                        kind=kind,
-                        quantity=quantity,
-                        reference=(env.payload.get("reference") or "")[:64],
-                        note=(env.payload.get("note") or "")[:200],
-                        origin=env.origin,
-                        created_at=created_at
-                        or datetime.fromtimestamp(hlc_clock.unpack(env.hlc)[0] / 1000, tz=UTC),
-                    )
-                    for env, movement_id, store_id, product_id, kind, quantity, created_at in take
-                ],
-                batch_size=1000,
-            )
-            deltas: dict[tuple, Decimal] = {}
-            last: dict[tuple, Envelope] = {}
-            for env, _mid, store_id, product_id, _kind, quantity, _at in take:
-                deltas[(store_id, product_id)] = deltas.get((store_id, product_id), Decimal(0)) + quantity
-                if quantity < 0 or (store_id, product_id) not in last:
-                    last[(store_id, product_id)] = env
-            StockLevel.objects.bulk_create(
-                [StockLevel(store_id=s, product_id=p, on_hand=0) for s, p in deltas], ignore_conflicts=True
-            )
-            _levels_add(deltas)
-            ctx.hooks.stock_levels_moved(moved=last)
-    except IntegrityError:
-        return [], envs  # let the careful path sort it out event by event
-    return applied, left
-
-
-def _levels_add(deltas: dict[tuple, Decimal]) -> None:
-    """Add each delta to its (store, product) level in one statement (UPDATE ... FROM VALUES)."""
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    items = list(deltas.items())
-    for start in range(0, len(items), 500):
-        chunk = items[start : start + 500]
-        if connection.vendor == "postgresql":
-            values = ", ".join(["(%s::uuid, %s::uuid, %s::numeric)"] * len(chunk))
-        else:
-            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-        params: list = []
-        for (store_id, product_id), delta in chunk:
-            key = (
-                (store_id, product_id)
-                if connection.vendor == "postgresql"
-                else (store_id.hex, product_id.hex)
-            )
-            params += [*key, str(delta)]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET on_hand = {table}.on_hand + v.d, updated_at = %s "
-                f"FROM (SELECT column1 AS s, column2 AS p, column3 AS d FROM (VALUES {values}) AS x) AS v "
-                f"WHERE {table}.store_id = v.s AND {table}.product_id = v.p",
-                [timezone.now(), *params],
-            )

@@ -1,6 +1,9 @@
+import gzip
+import json
 import uuid
 from decimal import Decimal
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,6 +72,41 @@ def test_push_resumes_where_the_cloud_says_after_a_lost_acknowledgement(store, c
     cloud.received = cloud.received[:3]
     sync_push(client=_client(cloud))
     assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5]
+
+
+def test_a_backlog_goes_in_bounded_batches_and_a_batch_taken_in_part_is_resent_from_the_ack(
+    store, cloud, monkeypatch
+):
+    # given batches of 2 events and 7 own events, and a cloud that takes only the first event of
+    # the second batch (its acknowledgement says 3 while 3 and 4 were sent)
+    import store_node.sync.services as services
+
+    monkeypatch.setattr(services, "PUSH_BATCH_EVENTS", 2)
+    _sell(store, make_product(), 7)
+    handle, pushes = cloud.handle, []
+
+    def partly(request):
+        if request.url.path.endswith("/push"):
+            pushes.append(request)
+            if len(pushes) == 2:
+                cloud.received.append(json.loads(gzip.decompress(request.content))["events"][0])
+                cloud.ack = 3
+                return httpx.Response(
+                    200, json={"ack_seq": 3, "applied": 1, "duplicates": 0, "quarantined": []}
+                )
+        return handle(request)
+
+    cloud.handle = partly
+    # when the store pushes (reading each next batch while the one before is in flight), and again
+    first = sync_push(client=_client(cloud))
+    second = sync_push(client=_client(cloud))
+    # then the push stopped at the partial acknowledgement, the batch read ahead (5, 6) was dropped, and
+    # the next push resumed at 4: every event reached the cloud once, in order
+    assert (first, second) == (3, 4)
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5, 6, 7]
+    sent = [[e["seq"] for e in json.loads(gzip.decompress(r.content))["events"]] for r in pushes]
+    assert sent == [[1, 2], [3, 4], [4, 5], [6, 7]]
+    assert SyncState.objects.get().pushed_seq == 7
 
 
 def _price_event(fseq, product, amount):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from retail.runtime import startup_objects_freeze
 from store_node.sync.services import sync_once
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def handle(self, *args, once, quiet, **options):
+        startup_objects_freeze()  # a catch-up allocates millions of short-lived objects
         console = Console(file=self.stdout, stderr=False)
         with Progress(
             TextColumn("[bold]{task.description}"),
