@@ -298,18 +298,24 @@ def sync_pull(
 def peers_last_sync_record(seen: dict) -> int:
     """Keep what head office said of the other stores' last contact (newer times only); returns
     how many were recorded. Values that are not times are ignored (the answer is advisory)."""
-    recorded = 0
+    times = {}
+    for code, text in seen.items():
+        at = parse_datetime(text) if isinstance(text, str) else None
+        if isinstance(code, str) and 0 < len(code) <= 8 and at is not None:
+            times[code] = at
     with transaction.atomic():
-        for code, text in seen.items():
-            at = parse_datetime(text) if isinstance(text, str) else None
-            if not isinstance(code, str) or not code or len(code) > 8 or at is None:
-                continue
-            current = (
-                PeerLastSync.objects.filter(store_code=code).values_list("last_contact_at", flat=True).first()
-            )
-            if current is None or at > current:
-                PeerLastSync.objects.update_or_create(store_code=code, defaults={"last_contact_at": at})
-                recorded += 1
+        known = dict(
+            PeerLastSync.objects.filter(store_code__in=times).values_list("store_code", "last_contact_at")
+        )
+        newer = [
+            PeerLastSync(store_code=c, last_contact_at=at)
+            for c, at in times.items()
+            if c not in known or at > known[c]
+        ]
+        PeerLastSync.objects.bulk_create(
+            newer, update_conflicts=True, unique_fields=["store_code"], update_fields=["last_contact_at"]
+        )
+    recorded = len(newer)
     return recorded
 
 
