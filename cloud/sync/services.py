@@ -52,7 +52,7 @@ from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
 from retail.replication.bulk import FACT_TYPES, facts_apply_bulk
 from retail.replication.entitlement import Audience, feed_audiences
-from retail.replication.errors import ApplyRefused
+from retail.replication.errors import ApplyRefused, quarantine_fields
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
 from retail.replication.wire import (
     CLOUD_ORIGIN,
@@ -383,18 +383,7 @@ def sync_push_ingest(
         newest_trusted = 0
 
         def quarantine(env: Envelope, refused: ApplyRefused) -> None:
-            QuarantinedEvent.objects.create(
-                store=store,
-                event_id=env.id,
-                origin=env.origin,
-                seq=env.seq,
-                hlc=env.hlc,
-                type=env.type,
-                schema=env.schema,
-                payload=env.payload,
-                reason=refused.reason,
-                detail=refused.detail,
-            )
+            QuarantinedEvent.objects.create(store=store, **quarantine_fields(env, refused))
             result.quarantined.append({"seq": env.seq, "reason": refused.reason, "detail": refused.detail})
 
         def applied(env: Envelope) -> None:

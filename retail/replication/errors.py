@@ -28,3 +28,19 @@ class ApplyRefused(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+def quarantine_fields(env, refused: ApplyRefused) -> dict:
+    """The columns a quarantine row keeps of a refused event, at either node: the whole envelope
+    (so it can be applied again later) and why it was refused."""
+    return dict(
+        event_id=env.id,
+        origin=env.origin,
+        seq=env.seq,
+        hlc=env.hlc,
+        type=env.type,
+        schema=env.schema,
+        payload=env.payload,
+        reason=refused.reason,
+        detail=refused.detail,
+    )

@@ -31,7 +31,7 @@ from retail.outbox.models import Event
 from retail.outbox.services import clock_observe, node_origin
 from retail.replication.appliers import ApplyContext, event_apply
 from retail.replication.bulk import prices_set_bulk
-from retail.replication.errors import ApplyRefused
+from retail.replication.errors import ApplyRefused, quarantine_fields
 from retail.replication.snapshot import SnapshotLoader
 from retail.replication.wire import (
     CLOUD_ORIGIN,
@@ -250,18 +250,7 @@ def _apply_one_by_one(envs, ctx, newest: int) -> tuple[int, int, int]:
         except ApplyRefused as refused:
             quarantined += 1
             PulledQuarantine.objects.update_or_create(
-                fseq=env.fseq or 0,
-                defaults=dict(
-                    event_id=env.id,
-                    origin=env.origin,
-                    seq=env.seq,
-                    hlc=env.hlc,
-                    type=env.type,
-                    schema=env.schema,
-                    payload=env.payload,
-                    reason=refused.reason,
-                    detail=refused.detail,
-                ),
+                fseq=env.fseq or 0, defaults=quarantine_fields(env, refused)
             )
     return applied, quarantined, newest
 
