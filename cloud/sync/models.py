@@ -71,6 +71,9 @@ class FeedState(models.Model):
         default=0, help_text="Cloud outbox seq copied into the feed."
     )
     floor_seq = models.BigIntegerField(default=0, help_text="Entries at or below this were pruned.")
+    nudge_seq = models.BigIntegerField(
+        default=0, help_text="Position of the last entry that wakes the stores (the nudge watches it)."
+    )
 
     def __str__(self) -> str:
         return f"feed @ {self.last_seq}"

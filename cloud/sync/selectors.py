@@ -36,8 +36,10 @@ def credential_authenticate(*, token: str) -> tuple[StoreCredential | None, tupl
 
 
 def feed_head() -> tuple[int, int]:
-    """(last feed position committed, last cloud outbox seq): what the nudge channel watches."""
-    last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    """(position of the last feed entry that wakes the stores, last cloud outbox seq): what the
+    nudge channel watches. Other stores' shared facts move the feed but not this head
+    (``entitlement.nudges``): the stores learn them at their next poll."""
+    last = FeedState.objects.filter(pk=1).values_list("nudge_seq", flat=True).first() or 0
     cloud = Event.objects.filter(origin=CLOUD_ORIGIN).aggregate(m=Max("seq"))["m"] or 0
     return last, cloud
 

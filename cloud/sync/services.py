@@ -51,7 +51,7 @@ from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
 from retail.replication.bulk import FACT_TYPES, facts_apply_bulk
-from retail.replication.entitlement import Audience, feed_audiences
+from retail.replication.entitlement import Audience, feed_audiences, nudges
 from retail.replication.errors import ApplyRefused, quarantine_fields
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
 from retail.replication.wire import (
@@ -141,13 +141,23 @@ _FEED_FIELDS = (
 )
 
 
-def _feed_append(entries: list[tuple[Envelope, Audience]]) -> None:
-    """Give ``entries`` the next feed positions. Call last in the transaction: it takes the feed lock."""
+def _feed_append(entries: list[tuple[Envelope, Audience]]) -> bool:
+    """Give ``entries`` the next feed positions. Call last in the transaction: it takes the feed lock.
+
+    Returns whether any of them wakes the stores (``entitlement.nudges``); the feed's ``nudge_seq``
+    then moves to the last such position in the same update, and the nudge watchers see it.
+    """
     if not entries:
-        return
-    FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + len(entries))
+        return False
+    waking = [i for i, (env, audience) in enumerate(entries) if nudges(env, audience)]
+    n = len(entries)
+    if waking:
+        lift = n - waking[-1] - 1  # the last waking entry sits this many positions below the new head
+        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + n, nudge_seq=F("last_seq") + n - lift)
+    else:
+        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + n)
     last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
-    first = last - len(entries) + 1
+    first = last - n + 1
     now = timezone.now()
     rows_insert(
         FeedEntry,
@@ -424,8 +434,7 @@ def sync_push_ingest(
         if newest_trusted:
             # Head office's next edit of these members must order after what it has just learnt.
             clock_observe(remote_hlc=newest_trusted, max_skew_ms=ctx.max_skew_ms)
-        _feed_append(published)
-        if published:
+        if _feed_append(published):
             transaction.on_commit(stores_nudge)
         result.ack_seq = state.ack_seq
     return result
@@ -442,7 +451,8 @@ def quarantine_retry(*, item: QuarantinedEvent) -> bool:
             QuarantinedEvent.objects.filter(pk=item.pk).update(reason=refused.reason, detail=refused.detail)
             return False
         QuarantinedEvent.objects.filter(pk=item.pk).update(resolved_at=timezone.now())
-        _feed_append([(env, audience) for audience in feed_audiences(env)])
+        if _feed_append([(env, audience) for audience in feed_audiences(env)]):
+            transaction.on_commit(stores_nudge)
     return True
 
 

@@ -60,6 +60,17 @@ def feed_audience(env: Envelope) -> Audience:
     return EVERYONE
 
 
+def nudges(env: Envelope, audience: Audience) -> bool:
+    """Whether a feed entry wakes the stores at once (the nudge), rather than waiting for their poll.
+
+    Head office's events do (a price change must reach an online store in about a second), and so
+    does anything addressed to one store (a transfer received back at its sender). Another store's
+    shared facts (members, points, stock movements) do not: they are many, every store would pull
+    after every sale anywhere in the chain, and the store learns them at its next poll.
+    """
+    return env.origin == CLOUD_ORIGIN or audience.store_id is not None
+
+
 def _transfer_audiences(env: Envelope) -> list[Audience]:
     # Only the parties to a transfer learn of it, and only through these two types.
     p = env.payload

@@ -4,8 +4,8 @@ Each simulated store is a few asyncio tasks in one process, not a Django node: i
 one-time code, loads the snapshot header (its first cursor), keeps its outbox in memory (gapless
 ``seq``, HLC stamps) and behaves like ``store_node.sync.worker.SyncWorker``: a cycle (push the
 backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until ``more`` is
-false) every 5 s, at once after a local sale or a ``{"type": "more"}`` on the nudge socket, with
-full-jitter backoff after failures. Every ``sale_every`` seconds it rings a sale with the event
+false) every 5 s (every 30 s while its nudge socket is open), at once after a local sale or a
+``{"type": "more"}`` on the nudge socket, with full-jitter backoff after failures. Every ``sale_every`` seconds it rings a sale with the event
 shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
 
@@ -51,6 +51,7 @@ class FleetConfig:
     url: str
     sale_every: float = 10.0
     cycle_every: float = 5.0
+    cycle_with_socket: float = 30.0  # SyncWorker.interval_with_socket: the nudge brings head office's changes
     max_backoff: float = 300.0
     batch_events: int = MAX_BATCH_EVENTS
     offline_every: float = 0.0  # mean seconds between outages per store (0: never)
@@ -107,6 +108,7 @@ class SimStore:
         self.client: httpx.AsyncClient | None = None
         self.caught_up = asyncio.Event()
         self.pull_more = True
+        self.socket_held = False
 
     @property
     def cfg(self) -> FleetConfig:
@@ -376,7 +378,7 @@ class SimStore:
             ok = await self.cycle()
             failures = 0 if ok else failures + 1
             delay = (
-                self.cfg.cycle_every
+                (self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every)
                 if failures == 0
                 else self.rng.uniform(
                     self.cfg.cycle_every / 2, min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures)
@@ -396,7 +398,7 @@ class SimStore:
             def heard(_message: str) -> None:
                 nonlocal held
                 if not held:
-                    held = True
+                    held = self.socket_held = True
                     self.metrics.socket(+1)
                 self.wake.set()
 
@@ -413,6 +415,7 @@ class SimStore:
                 self.metrics.error(f"socket {type(exc).__name__}")
                 failures += 1
             finally:
+                self.socket_held = False
                 if held:
                     self.metrics.socket(-1)
             await asyncio.sleep(self.rng.uniform(0.5, min(60.0, 1.0 * 2**failures)))

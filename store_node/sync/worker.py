@@ -20,8 +20,11 @@ _running: SyncWorker | None = None
 
 
 def sync_wake() -> None:
-    """Ask the running worker for a cycle now (call it with ``transaction.on_commit`` after a sale)."""
-    if _running is not None:
+    """Ask the running worker for a cycle now (call it with ``transaction.on_commit`` after a sale).
+
+    While cycles are failing (offline, or not enrolled) the backoff decides instead: a busy till
+    must not turn every sale into another attempt against an unreachable cloud."""
+    if _running is not None and _running.failures == 0:
         _running.wake.set()
 
 
@@ -51,8 +54,19 @@ def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random 
 
 
 class SyncWorker:
-    def __init__(self, *, interval: float = 5.0, max_backoff: float = 300.0, websocket: bool = True):
+    def __init__(
+        self,
+        *,
+        interval: float = 5.0,
+        interval_with_socket: float = 30.0,
+        max_backoff: float = 300.0,
+        websocket: bool = True,
+    ):
         self.interval = interval
+        # While the nudge socket is open, head office's changes arrive through it at once; the poll
+        # only collects other stores' shared facts (members, points, stock), which do not nudge.
+        self.interval_with_socket = max(interval, interval_with_socket)
+        self.socket_open = False
         self.max_backoff = max_backoff
         self.websocket = websocket
         self.wake = threading.Event()
@@ -104,8 +118,14 @@ class SyncWorker:
                 connection.close()
             self.cycles += 1
             self.failures = 0 if ok else self.failures + 1
-            delay = backoff_delay(self.failures, base=self.interval, cap=self.max_backoff)
-            self.wake.wait(delay)
+            self.wake.wait(self.next_delay())
+
+    def next_delay(self) -> float:
+        """Seconds until the next cycle unless woken: the poll interval (longer while the nudge
+        socket is open), or the backoff after failures."""
+        if self.failures == 0 and self.socket_open:
+            return self.interval_with_socket
+        return backoff_delay(self.failures, base=self.interval, cap=self.max_backoff)
 
     # ------------------------------------------------------------ the nudge socket
 
@@ -132,6 +152,12 @@ class SyncWorker:
         parts = urlsplit(credential.cloud_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/sync/v1/nudge"
-        await listen(
-            url, token=credential.token, on_message=lambda _: self.wake.set(), stop=self.stopping.is_set
-        )
+
+        def heard(_message: str) -> None:
+            self.socket_open = True  # the cloud sends "more" as soon as the socket is accepted
+            self.wake.set()
+
+        try:
+            await listen(url, token=credential.token, on_message=heard, stop=self.stopping.is_set)
+        finally:
+            self.socket_open = False

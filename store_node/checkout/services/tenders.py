@@ -31,6 +31,7 @@ from store_node.checkout.services.members import points_for, points_value
 from store_node.checkout.services.receipts import receipt_payload
 from store_node.checkout.services.sales import sale_basket, sale_for_terminal
 from store_node.devices.services import drawer_kick_request, print_job_enqueue
+from store_node.sync.worker import sync_wake
 
 
 def cash_increment() -> Decimal:
@@ -329,5 +330,6 @@ def sale_complete(*, sale_id, terminal, cashier, tenders: list[dict] | None = No
         )
         if any(t.kind == TenderKind.CASH and t.approved for t in tender_rows):
             drawer_kick_request(terminal=terminal, reason="sale")
+        transaction.on_commit(sync_wake)  # the sale goes to head office now, not at the next poll
     sale.lines_cache, sale.tenders_cache, sale.member = lines, tender_rows, member
     return sale

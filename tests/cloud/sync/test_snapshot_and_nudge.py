@@ -73,6 +73,61 @@ async def _says_more():
     await socket.disconnect()
 
 
+def test_another_stores_shared_facts_wait_for_the_poll_while_head_office_wakes_the_stores(enrolled):
+    from cloud.sync.selectors import feed_head
+
+    s02, product = enrolled["stores"]["S02"], enrolled["product"]
+    before = feed_head()
+    # when S02 pushes a stock movement, which every other store learns
+    assert (
+        push(
+            enrolled["clients"]["S02"], [envelope("S02", 1, "stock.moved", moved(s02, product, "-1"))]
+        ).status_code
+        == 200
+    )
+    # then the head the nudge watches has not moved: nobody is woken for it
+    assert feed_head() == before
+    # but S01's next poll brings it
+    events = pull(enrolled["clients"]["S01"], 0).json()["events"]
+    assert [(e["origin"], e["type"]) for e in events] == [("S02", "stock.moved")]
+    # and a head office price change does move it
+    price_set(product=product, amount=Decimal("3.10"))
+    assert feed_head() != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_is_not_woken_by_another_stores_sale_but_is_by_head_office():
+    async_to_sync(_woken_by_head_office_only)()
+
+
+async def _woken_by_head_office_only():
+    from asgiref.sync import sync_to_async
+    from rest_framework.test import APIClient
+
+    from cloud.asgi import application
+    from tests.factories import make_product, make_store
+
+    listener, seller = await sync_to_async(make_store)("S05"), await sync_to_async(make_store)("S06")
+    product = await sync_to_async(make_product)()
+    token, seller_token = await sync_to_async(_token)(listener), await sync_to_async(_token)(seller)
+    socket = WebsocketCommunicator(
+        application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
+    )
+    assert (await socket.connect())[0]
+    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+
+    def sell():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {seller_token}")
+        return push(client, [envelope("S06", 1, "stock.moved", moved(seller, product, "-2"))]).status_code
+
+    assert await sync_to_async(sell)() == 200
+    assert await socket.receive_nothing(timeout=1.0)  # five of the watcher's 0.2 s reads
+    await sync_to_async(price_set)(product=product, amount=Decimal("4.56"))
+    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    await socket.disconnect()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_one_watcher_per_process_reads_the_head_for_every_open_socket():
     async_to_sync(_one_watcher)()

@@ -119,3 +119,20 @@ def test_card_only_sale_opens_no_drawer_and_earns_no_points_without_member(till,
     done = _complete(till, ring(till, MILK), {"kind": "card", "amount": "1.99", "reference": "X"})
     assert done.points_earned == 0 and done.cash_rounding == 0
     assert not DrawerKick.objects.exists()
+
+
+def test_a_completed_sale_wakes_the_sync_worker_after_commit_unless_syncing_is_failing(
+    till, goods, monkeypatch, django_capture_on_commit_callbacks
+):
+    from store_node.sync import worker as sync_worker
+
+    running = sync_worker.SyncWorker()  # not started: only its wake flag matters here
+    monkeypatch.setattr(sync_worker, "_running", running)
+    with django_capture_on_commit_callbacks(execute=True):
+        ring(till, MILK, tenders=[{"kind": "cash", "tendered": "5.00"}])
+    assert running.wake.is_set()  # the sale goes to head office now, not at the next poll
+    running.wake.clear()
+    running.failures = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        ring(till, MILK, tenders=[{"kind": "cash", "tendered": "5.00"}])
+    assert not running.wake.is_set()  # offline: the backoff decides the next try, not every sale

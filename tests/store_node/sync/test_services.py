@@ -216,6 +216,17 @@ def test_backoff_grows_but_stays_within_its_cap(failures, seed):
         assert delay == 5.0
 
 
+def test_the_worker_polls_less_often_while_its_nudge_socket_is_open_and_backs_off_after_failures():
+    from store_node.sync.worker import SyncWorker
+
+    worker = SyncWorker(interval=5.0, interval_with_socket=30.0)
+    assert worker.next_delay() == 5.0  # no socket: it polls
+    worker.socket_open = True
+    assert worker.next_delay() == 30.0  # head office's changes come through the socket
+    worker.failures = 3
+    assert 2.5 <= worker.next_delay() <= 40.0  # failing: the backoff decides, socket or not
+
+
 def test_events_waiting_counts_own_unacknowledged_events(store, cloud):
     _sell(store, make_product(), 3)
     assert sync_status().events_waiting == Event.objects.filter(origin="S01").count() == 3
