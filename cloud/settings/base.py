@@ -56,6 +56,10 @@ CACHES = {
 
 STATIC_ROOT = VAR_DIR / "static" / "cloud"
 LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
+# How often, at most, a pull publishes the stock levels and points balances stores' pushes moved
+# (cloud.sync.shared_state): other stores learn them that much later at worst, and a chain of 500
+# stores gets a few events per interval instead of every sale's lines.
+SYNC_SHARED_PUBLISH_SECONDS = env.float("SYNC_SHARED_PUBLISH_SECONDS", default=10.0)
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,  # noqa: F405

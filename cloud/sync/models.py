@@ -98,6 +98,18 @@ class FeedEntry(models.Model):
         related_name="+",
         help_text="Empty: every store may see it.",
     )
+    not_to = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The store the entry is about (its own stock levels): never sent to it.",
+    )
+    # NULL (every region) differs from "" (the stores with no region set).
+    audience_region = models.CharField(  # noqa: DJ001
+        max_length=40, null=True, blank=True, help_text="Set: only the stores of this region may see it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -106,6 +118,45 @@ class FeedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.origin}#{self.origin_seq} {self.type}"
+
+
+class SharedStockChange(models.Model):
+    """A (store, product) whose level moved by a store's push since head office last published the
+    levels (``cloud.sync.shared_state``). ``token`` changes with every push that touches it, so a
+    publication removes only the changes it read."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    token = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "product"], name="shared_stock_change_once")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} at {self.store_id}"
+
+
+class SharedPointsChange(models.Model):
+    """A member whose balance moved by a store's push since head office last published the balances."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.member_id)
+
+
+class SharedStatePublication(models.Model):
+    """The single row that orders publications of other stores' stock levels and points balances."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    count = models.BigIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"publication {self.count}"
 
 
 class QuarantinedEvent(models.Model):

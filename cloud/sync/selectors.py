@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cloud.sync.models import FeedEntry, FeedState, QuarantinedEvent, StoreCredential, StoreSyncState
 from retail.outbox.models import Event
+from retail.replication.entitlement import SHARED_STATE_TYPES
 from retail.replication.wire import CLOUD_ORIGIN, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, dumps
 
 
@@ -40,7 +41,12 @@ def feed_head() -> tuple[int, int]:
     nudge channel watches. Other stores' shared facts move the feed but not this head
     (``entitlement.nudges``): the stores learn them at their next poll."""
     last = FeedState.objects.filter(pk=1).values_list("nudge_seq", flat=True).first() or 0
-    cloud = Event.objects.filter(origin=CLOUD_ORIGIN).aggregate(m=Max("seq"))["m"] or 0
+    cloud = (
+        Event.objects.filter(origin=CLOUD_ORIGIN)
+        .exclude(type__in=SHARED_STATE_TYPES)
+        .aggregate(m=Max("seq"))["m"]
+        or 0
+    )
     return last, cloud
 
 
@@ -64,8 +70,13 @@ def feed_page(
     head = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
     rows = (
         FeedEntry.objects.filter(seq__gt=cursor, seq__lte=head)
-        .filter(Q(audience__isnull=True) | Q(audience_id=store.id))
+        .filter(
+            Q(audience__isnull=True, audience_region__isnull=True)
+            | Q(audience_id=store.id)
+            | Q(audience__isnull=True, audience_region=store.region)
+        )
         .exclude(origin=store.code)
+        .exclude(not_to_id=store.id)
         .order_by("seq")
         .values_list("seq", "event_id", "origin", "origin_seq", "hlc", "type", "schema", "payload")
     )

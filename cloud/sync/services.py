@@ -41,6 +41,7 @@ from cloud.sync.models import (
     StoreSyncState,
 )
 from cloud.sync.selectors import secret_hash
+from cloud.sync.shared_state import points_changes_mark, stock_changes_mark
 from retail.api_errors import DomainError, Invalid, PermissionRefused
 from retail.dbcopy import rows_insert
 from retail.ids import new_id
@@ -137,6 +138,8 @@ _FEED_FIELDS = (
     "schema",
     "payload",
     "audience_id",
+    "audience_region",
+    "not_to_id",
     "created_at",
 )
 
@@ -173,6 +176,8 @@ def _feed_append(entries: list[tuple[Envelope, Audience]]) -> bool:
                 env.schema,
                 env.payload,
                 audience.store_id,
+                audience.region,
+                audience.not_store_id,
                 now,
             )
             for i, (env, audience) in enumerate(entries)
@@ -226,6 +231,18 @@ class CloudHooks(ApplyHooks):
         self.sales: list = []
         self.lines_of: dict = {}
         self.tenders_of: dict = {}
+        # Levels and balances this apply moved, marked for head office's next publication of them
+        # to the other stores (cloud.sync.shared_state), by ``marks_flush()``.
+        self.levels_moved: set[tuple] = set()
+        self.balances_moved: set = set()
+
+    def marks_flush(self) -> None:
+        """Mark the levels and balances the batch moved for head office's next publication; call it
+        after the apply's last use of head office's clock (lock order: ``shared_state``)."""
+        levels, balances = self.levels_moved, self.balances_moved
+        self.levels_moved, self.balances_moved = set(), set()
+        stock_changes_mark(levels)
+        points_changes_mark(balances)
 
     def sale_applied(self, *, sale, env, lines=None, tenders=None):
         self.sales.append(sale)
@@ -245,6 +262,7 @@ class CloudHooks(ApplyHooks):
         sales_rollup_record_many(sales=sales, lines_of=lines_of, tenders_of=tenders_of)
 
     def stock_moved(self, *, store_id, product_id, env):
+        self.levels_moved.add((store_id, product_id))
         on_hand = stock_on_hand(store_id=store_id, product_id=product_id)
         if on_hand < 0 and str(env.payload.get("quantity", env.payload.get("difference", "0"))).startswith(
             "-"
@@ -254,6 +272,7 @@ class CloudHooks(ApplyHooks):
             )
 
     def stock_levels_moved(self, *, moved, levels=None):
+        self.levels_moved.update(moved)
         if levels is None:
             levels = dict(
                 (((store, product), on_hand) for store, product, on_hand in StockLevel.objects.filter(
@@ -276,6 +295,7 @@ class CloudHooks(ApplyHooks):
     def points_posted(self, *, member_id, env):
         # Points posted to a merged card count on its survivor: that is the balance that may overdraw.
         survivor_id = member_survivor_id(member_id=member_id)
+        self.balances_moved.add(survivor_id)
         balance = Member.objects.filter(pk=survivor_id).values_list("points_balance", flat=True).get()
         if balance < 0 and env.payload.get("points", 0) < 0:
             PointsOverdraw.objects.create(
@@ -283,6 +303,7 @@ class CloudHooks(ApplyHooks):
             )
 
     def points_balances_moved(self, *, posted):
+        self.balances_moved.update(survivor_id for _member_id, survivor_id, _balance, _env in posted)
         PointsOverdraw.objects.bulk_create(
             [
                 PointsOverdraw(member_id=survivor_id, balance=balance, origin=env.origin, seq=env.seq)
@@ -434,6 +455,7 @@ def sync_push_ingest(
         if newest_trusted:
             # Head office's next edit of these members must order after what it has just learnt.
             clock_observe(remote_hlc=newest_trusted, max_skew_ms=ctx.max_skew_ms)
+        hooks.marks_flush()
         if _feed_append(published):
             transaction.on_commit(stores_nudge)
         result.ack_seq = state.ack_seq
@@ -445,8 +467,10 @@ def quarantine_retry(*, item: QuarantinedEvent) -> bool:
     env = Envelope(item.event_id, item.origin, item.seq, item.hlc, item.type, item.schema, item.payload)
     _feed_state()
     with transaction.atomic():
+        hooks = CloudHooks()
         try:
-            event_apply(env=env, ctx=ApplyContext(hooks=CloudHooks(), origin_store_id=item.store_id))
+            event_apply(env=env, ctx=ApplyContext(hooks=hooks, origin_store_id=item.store_id))
+            hooks.marks_flush()
         except ApplyRefused as refused:
             QuarantinedEvent.objects.filter(pk=item.pk).update(reason=refused.reason, detail=refused.detail)
             return False

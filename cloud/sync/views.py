@@ -22,6 +22,7 @@ from cloud.sync.services import (
     sync_pull_record,
     sync_push_ingest,
 )
+from cloud.sync.shared_state import shared_state_publish
 from retail.api_errors import DomainError
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION
 
@@ -146,6 +147,7 @@ class SyncPullApi(_SyncApi):
             raise DomainError(
                 f"the feed before {floor} was pruned; load a snapshot", code="cursor_expired", status_code=410
             )
+        shared_state_publish()  # when due: other stores' levels and balances into head office's outbox
         feed_publish_cloud()
         sync_pull_record(store=store, cursor=cursor)
         page = feed_page(

@@ -30,6 +30,16 @@ EVENT_TYPES: dict[str, EventType] = {
             "Head office merged a duplicate member into a survivor: one balance, one profile (head office only).",
         ),
         EventType("points.posted", 1, "A signed points ledger entry of a member."),
+        EventType(
+            "stock.levels",
+            1,
+            "On hand of products of one store that its pushes moved, for its region's look-up (head office only).",
+        ),
+        EventType(
+            "points.balances",
+            1,
+            "Balances of members that stores' pushes moved, with each store's acknowledged seq (head office only).",
+        ),
         EventType("product.updated", 1, "A product's master data and barcodes (head office only)."),
         EventType(
             "price.set", 1, "A price from a moment on, chain-wide or for one store (head office only)."

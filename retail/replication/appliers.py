@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_datetime
 from retail.api_errors import DomainError
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
 from retail.members.models import Member, PointsEntry, PointsKind
+from retail.members.selectors import member_survivor_id
 from retail.members.services import (
     member_fields_lww,
     member_merge_record,
@@ -43,6 +44,8 @@ from retail.members.services import (
     stamp_newer,
 )
 from retail.outbox import hlc as hlc_clock
+from retail.outbox.models import Event
+from retail.outbox.services import node_origin
 from retail.replication.errors import (
     CLOCK_SKEW,
     INVALID_PAYLOAD,
@@ -56,7 +59,7 @@ from retail.replication.wire import CLOUD_ORIGIN, Envelope
 from retail.sales.models import Sale, SaleDiscount, SaleKind, SaleLine, SaleStatus, SaleTaxLine, Tender
 from retail.shifts.models import CashMovement, Shift, ShiftStatus
 from retail.staff.models import User
-from retail.stock.models import MovementKind, StockMovement
+from retail.stock.models import MovementKind, StockLevel, StockMovement
 from retail.stock.services import StockError, stock_movement_record
 from retail.stores.models import Store, Terminal
 
@@ -73,6 +76,8 @@ HEAD_OFFICE_TYPES = frozenset(
         "staff.updated",
         "transfer.sent",
         "member.merged",
+        "stock.levels",
+        "points.balances",
     }
 )
 
@@ -407,6 +412,81 @@ def _points_posted(env: Envelope, ctx: ApplyContext) -> None:
     ctx.hooks.points_posted(member_id=member_id, env=env)
 
 
+# ---------------------------------------------------------------- other stores' levels and balances
+
+
+def _stock_levels(env: Envelope, ctx: ApplyContext) -> None:
+    """Another store's levels as head office published them: this node's copy of each is set to
+    it, the difference recorded as a ``count`` movement of origin ``cloud`` (so the level is still
+    the sum of its movements). Idempotent: applied again, every difference is zero. A node's own
+    store's levels are its own ledger's and are never overwritten."""
+    p = env.payload
+    store_id = _uuid(p, "store_id")
+    store = Store.objects.filter(pk=store_id).values_list("code", flat=True).first()
+    if store is None:
+        raise ApplyRefused(MISSING_REFERENCE, f"store {store_id} is unknown here")
+    if store == node_origin():
+        return
+    levels: dict[uuid.UUID, Decimal] = {}
+    for product_id, on_hand in p["levels"]:
+        levels[uuid.UUID(str(product_id))] = _dec({"on_hand": on_hand}, "on_hand")
+    known = set(Product.objects.filter(id__in=levels).values_list("id", flat=True))
+    held = dict(
+        StockLevel.objects.filter(store_id=store_id, product_id__in=known).values_list(
+            "product_id", "on_hand"
+        )
+    )
+    at = datetime.fromtimestamp(hlc_clock.unpack(env.hlc)[0] / 1000, tz=UTC)
+    for product_id, on_hand in levels.items():
+        difference = on_hand - held.get(product_id, Decimal(0))
+        if product_id not in known or not difference:
+            continue  # a product this node does not carry yet arrives with its product.updated
+        stock_movement_record(
+            store_id=store_id,
+            product_id=product_id,
+            kind=MovementKind.COUNT,
+            quantity=difference,
+            reference="level at head office",
+            origin=CLOUD_ORIGIN,
+            created_at=at,
+            movement_id=uuid.uuid5(env.id, str(product_id)),
+        )
+
+
+def _points_balances(env: Envelope, ctx: ApplyContext) -> None:
+    """Members' balances as head office published them, each holding every store's entries up to
+    that store's ``acks`` seq: this node sets each member's balance to it plus its own entries
+    after its ack (not in it yet), the difference recorded as an ``adjust`` entry of origin
+    ``cloud``. Idempotent: applied again, every difference is zero."""
+    p = env.payload
+    acked = int(p["acks"].get(node_origin(), 0))
+    balances = {uuid.UUID(str(member_id)): int(balance) for member_id, balance in p["balances"]}
+    pending: dict[uuid.UUID, int] = {}
+    for payload in Event.objects.filter(
+        origin=node_origin(), type="points.posted", seq__gt=acked
+    ).values_list("payload", flat=True):
+        survivor = member_survivor_id(member_id=uuid.UUID(str(payload["member_id"])))
+        pending[survivor] = pending.get(survivor, 0) + int(payload["points"])
+    held = dict(
+        Member.objects.filter(id__in=balances, merged_into__isnull=True).values_list("id", "points_balance")
+    )
+    at = datetime.fromtimestamp(hlc_clock.unpack(env.hlc)[0] / 1000, tz=UTC)
+    for member_id, balance in balances.items():
+        if member_id not in held:
+            continue  # not here yet (its member.created is on its way), or merged here already
+        difference = balance + pending.get(member_id, 0) - held[member_id]
+        if difference:
+            points_entry_record(
+                member_id=member_id,
+                kind=PointsKind.ADJUST,
+                points=difference,
+                origin=CLOUD_ORIGIN,
+                reason="balance at head office",
+                created_at=at,
+                entry_id=uuid.uuid5(env.id, str(member_id)),
+            )
+
+
 # ---------------------------------------------------------------- members (LWW per field)
 
 _BOOL_FIELDS = {"consent_marketing", "consent_email", "consent_sms"}
@@ -610,6 +690,8 @@ APPLIERS: dict[str, Callable[[Envelope, ApplyContext], None]] = {
     "member.updated": _member_updated,
     "member.merged": _member_merged,
     "points.posted": _points_posted,
+    "stock.levels": _stock_levels,
+    "points.balances": _points_balances,
     "product.updated": _product_updated,
     "price.set": _price_set,
     "tax.rate_set": _tax_rate_set,

@@ -101,6 +101,8 @@ def snapshot_rows(*, store_id) -> Iterator[dict]:
             qs = qs.filter(store_id__isnull=True) | qs.filter(store_id=store_id)
         elif table == "staff":
             qs = qs.filter(store_id__isnull=True, is_superuser=False) | qs.filter(store_id=store_id)
+        elif table == "stock_level":  # its own and its region's stores' (entitlement: stock.levels)
+            qs = qs.filter(store__region=Store.objects.filter(pk=store_id).values("region")[:1])
         order = "code" if table in ("tax_class", "barcode") else ("id" if "id" in columns else "pk")
         for values in qs.order_by(order).values_list(*columns).iterator(chunk_size=CHUNK):
             yield {"t": table, **dict(zip(columns, values, strict=True))}

@@ -16,6 +16,12 @@ class Store(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     vat_number = models.CharField(max_length=32, blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/Berlin")
+    region = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Stores of one region see each other's stock levels at their handhelds (blank is a "
+        "region too). The online shop and head office see every store's.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -359,6 +359,10 @@ class ChaosRig:
                 self.cloud.start_worker(int(name.split(":")[1]))
         wait_http(f"http://127.0.0.1:{self.cloud.plain_port}/api/health", timeout=60)
         for _round in range(2):
+            if _round:
+                # Production's publication interval (cloud.sync.shared_state): the second round's pulls
+                # then bring every store's levels and balances as the first round left them.
+                time.sleep(float(self.cloud.env.get("SYNC_SHARED_PUBLISH_SECONDS", "10")) + 1)
             for code, rig in self.rigs.items():
                 for _attempt in range(5):
                     result = rig.node.manage("sync", "--once", "--quiet", check=False, timeout=300)

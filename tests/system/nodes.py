@@ -57,6 +57,9 @@ class Node:
         self.env.update(POS_ROLE=role, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", DEBUG="0")
         if role == "cloud":
             self.env["DATABASE_URL"] = f"sqlite:///{self.db}"
+            # Every pull publishes what pushes moved of other stores' levels and balances (production:
+            # at most every 10 s), so a test's second round of syncs sees the first round's pushes.
+            self.env.setdefault("SYNC_SHARED_PUBLISH_SECONDS", "0")
         else:
             self.env.update(STORE_CODE=code, STORE_DB_PATH=str(self.db))
 

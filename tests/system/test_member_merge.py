@@ -60,14 +60,24 @@ def test_a_merge_and_an_offline_stores_later_use_of_the_duplicate_converge_every
     expected = {"S01-ANNA": [None, 147, "Later"], "S02-ANNA": ["S01-ANNA", 0, "Later"]}
     for node in (cloud, s01, s02):
         assert _members(node) == expected, node.code
-    # and each node's ledger kept all three entries, each on the card it was posted to
-    for node in (cloud, s01, s02):
-        assert sorted(
-            node.query(
-                "select m.number, e.points from members_pointsentry e join members_member m on m.id = e.member_id "
-                "where m.number like '%-ANNA'"
-            )
-        ) == [("S01-ANNA", 100), ("S02-ANNA", 7), ("S02-ANNA", 40)], node.code
+    # and head office's ledger kept all three entries, each on the card it was posted to
+    ledger = (
+        "select m.number, e.points, e.origin from members_pointsentry e join members_member m "
+        "on m.id = e.member_id where m.number like '%-ANNA'"
+    )
+    assert sorted(cloud.query(ledger)) == [
+        ("S01-ANNA", 100, "S01"),
+        ("S02-ANNA", 7, "S02"),
+        ("S02-ANNA", 40, "S02"),
+    ]
+    # and each store its own, on the card it was posted to, the other store's reaching it as head
+    # office's published balance (adjust entries of origin cloud), the ledger summing to the balance
+    own = {"S01": [("S01-ANNA", 100)], "S02": [("S02-ANNA", 7), ("S02-ANNA", 40)]}
+    for store in (s01, s02):
+        rows = store.query(ledger)
+        assert sorted((n, p) for n, p, origin in rows if origin == store.code) == own[store.code], store.code
+        assert {origin for _n, _p, origin in rows} == {store.code, "cloud"}, store.code
+        assert sum(p for _n, p, _origin in rows) == 147, store.code
     # and the duplicate's card finds the survivor at the till of either store
     for store in (s01, s02):
         found = store.shell(

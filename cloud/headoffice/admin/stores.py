@@ -29,8 +29,9 @@ class StoreAdmin(NoDeleteMixin, StoreScopedMixin, admin.ModelAdmin):
     """A store closes by unticking active (store.updated); it is never deleted."""
 
     store_path = "id"
-    list_display = ["code", "name", "city", "active"]
-    search_fields = ["code", "name", "city"]
+    list_display = ["code", "name", "city", "region", "active"]
+    list_filter = ["region", "active"]
+    search_fields = ["code", "name", "city", "region"]
     inlines = [TerminalInline]
 
     def get_readonly_fields(self, request, obj=None):

@@ -10,9 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloud.reporting.models import DailyChainProductSales, DailyProductSales, DailyStoreSales, DailyTender
-from cloud.sync.models import FeedEntry, Oversell, PointsOverdraw, StoreSyncState
+from cloud.sync.models import (
+    FeedEntry,
+    Oversell,
+    PointsOverdraw,
+    SharedPointsChange,
+    SharedStockChange,
+    StoreSyncState,
+)
 from cloud.sync.services import CloudHooks, sync_push_ingest
 from retail.members.models import Member, PointsEntry
+from retail.members.selectors import member_survivor_id
 from retail.outbox import hlc
 from retail.replication.appliers import ApplyContext, event_apply
 from retail.replication.errors import ApplyRefused
@@ -203,12 +211,23 @@ def test_the_whole_pool_in_one_batch_lands_as_event_by_event_and_relays_what_sto
     assert reasons == {"invalid_payload", "missing_reference", "not_owner", "unique_conflict"}
     relayed = FeedEntry.objects.values_list("origin_seq", flat=True)
     quarantined = {q["seq"] for q in result.quarantined}
-    expected = [
-        e["seq"]
-        for e in raw
-        if e["type"] in {"stock.moved", "points.posted", "member.updated"} and e["seq"] not in quarantined
-    ]
+    applied = [e for e in raw if e["seq"] not in quarantined]
+    expected = [e["seq"] for e in applied if e["type"] in {"member.created", "member.updated"}]
     assert sorted(relayed) == expected
+    # and the levels and balances its movements and points moved wait for head office's publication
+    moved = {
+        (e["payload"]["store_id"], e["payload"]["product_id"]) for e in applied if e["type"] == "stock.moved"
+    }
+    marked = {(str(s), str(p)) for s, p in SharedStockChange.objects.values_list("store_id", "product_id")}
+    assert moved and marked == moved
+    posted = {  # a merged card's points move its survivor's balance
+        str(member_survivor_id(member_id=e["payload"]["member_id"]))
+        for e in applied
+        if e["type"] == "points.posted"
+    }
+    assert (
+        posted and {str(m) for m in SharedPointsChange.objects.values_list("member_id", flat=True)} == posted
+    )
     # and a sale's lines, discount, tax line and tenders are all there
     sale = Sale.objects.get(pk=pool[0][1]["id"])
     assert (sale.lines.count(), sale.discounts.count(), sale.tax_lines.count(), sale.tenders.count()) == (

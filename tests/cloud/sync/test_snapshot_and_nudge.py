@@ -29,6 +29,7 @@ def test_the_snapshot_is_tagged_with_the_feed_head_and_holds_what_the_store_may_
         enrolled["clients"]["S02"],
         [envelope("S02", 1, "stock.moved", moved(s02, product, "5", kind="receipt"))],
     )
+    pull(enrolled["clients"]["S01"], 0)  # head office publishes S02's level
     lines = _snapshot(enrolled["clients"]["S01"])
     header, end = lines[0], lines[-1]
     head = pull(enrolled["clients"]["S01"], 0).json()["cursor"]
@@ -87,9 +88,11 @@ def test_another_stores_shared_facts_wait_for_the_poll_while_head_office_wakes_t
     )
     # then the head the nudge watches has not moved: nobody is woken for it
     assert feed_head() == before
-    # but S01's next poll brings it
+    # but S01's next poll brings it, as S02's level
     events = pull(enrolled["clients"]["S01"], 0).json()["events"]
-    assert [(e["origin"], e["type"]) for e in events] == [("S02", "stock.moved")]
+    assert [(e["origin"], e["type"]) for e in events] == [("cloud", "stock.levels")]
+    # and head office's publication of it did not move the head either
+    assert feed_head() == before
     # and a head office price change does move it
     price_set(product=product, amount=Decimal("3.10"))
     assert feed_head() != before

@@ -1,9 +1,11 @@
 """Make the stores of a simulated fleet at head office and print what the load generator needs.
 
-    POS_ROLE=cloud manage.py fleet_stores --count 500 [--prefix F] > fleet.json
+    POS_ROLE=cloud manage.py fleet_stores --count 500 [--prefix F] [--region-size 10] > fleet.json
 
 Each store gets a lane (T01), a cashier and a one-time enrollment code; existing fleet stores are
-reused (a fresh code each run). The JSON also carries the catalog the simulated tills sell from
+reused (a fresh code each run). Stores are grouped in regions of ``--region-size`` (F-R001 holds
+F0001..F0010), as a chain of that size would be: a store's handhelds show its region's stock
+(docs/sync-protocol.md §5.2). The JSON also carries the catalog the simulated tills sell from
 (products with their current chain-wide price and tax rate) and some members for points, so the
 store-side ``manage.py fleet`` needs no database of its own.
 """
@@ -27,15 +29,20 @@ from retail.stores.models import Store, Terminal
 STORE_FIELDS = ["code", "name", "address", "city", "postcode", "phone", "time_zone", "active"]
 
 
-def fleet_stores_ensure(*, count: int, prefix: str) -> list[Store]:
+def fleet_stores_ensure(*, count: int, prefix: str, region_size: int = 10) -> list[Store]:
     """The fleet's stores ``<prefix>0001``…, each with lane T01 and a cashier; created with their events."""
     codes = [f"{prefix}{n:04d}" for n in range(1, count + 1)]
+    regions = {code: f"{prefix}-R{n // region_size + 1:03d}" for n, code in enumerate(codes)}
     existing = {s.code: s for s in Store.objects.filter(code__in=codes)}
     with transaction.atomic():
         for code in codes:
             if code in existing:
+                if existing[code].region != regions[code]:
+                    Store.objects.filter(pk=existing[code].pk).update(region=regions[code])
                 continue
-            store = Store.objects.create(code=code, name=f"Fleet store {code}", city="Simulated")
+            store = Store.objects.create(
+                code=code, name=f"Fleet store {code}", city="Simulated", region=regions[code]
+            )
             terminal = Terminal.objects.create(
                 store=store, code="T01", name="Lane 1", printer_address="virtual://"
             )
@@ -96,11 +103,14 @@ class Command(BaseCommand):
         parser.add_argument("--prefix", default="F", help="store codes are <prefix>0001… (default F)")
         parser.add_argument("--products", type=int, default=200, help="how many products the tills sell")
         parser.add_argument("--members", type=int, default=50)
+        parser.add_argument("--region-size", type=int, default=10, help="stores per region (default 10)")
 
-    def handle(self, *args, count, prefix, products, members, **options):
-        if not 1 <= count <= 9999 or not prefix.isalnum() or len(prefix) > 4:
-            raise CommandError("--count must be 1..9999 and --prefix up to 4 letters or digits")
-        stores = fleet_stores_ensure(count=count, prefix=prefix)
+    def handle(self, *args, count, prefix, products, members, region_size, **options):
+        if not 1 <= count <= 9999 or not prefix.isalnum() or len(prefix) > 4 or region_size < 1:
+            raise CommandError(
+                "--count must be 1..9999, --prefix up to 4 letters or digits, --region-size >= 1"
+            )
+        stores = fleet_stores_ensure(count=count, prefix=prefix, region_size=region_size)
         catalog = _catalog(products)
         if not catalog:
             raise CommandError("the catalog has no priced products: run seed_demo first")

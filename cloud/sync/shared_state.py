@@ -1,0 +1,211 @@
+"""Other stores' stock levels and points balances, published by head office (docs/sync-protocol.md §5.2).
+
+A store's push moves stock levels that the stores of its region show at their handhelds, and points
+balances every store shows at its tills. Re-publishing each movement and entry would send every
+sale's lines to every store of the chain (500 stores: 500 copies of every line). Instead a push
+marks what it moved (``stock_changes_mark``, ``points_changes_mark``, in the push's transaction),
+and at most every ``SYNC_SHARED_PUBLISH_SECONDS`` the next pull publishes the current value of each
+as ``stock.levels`` and ``points.balances`` events in head office's outbox
+(``shared_state_publish``); from there they enter the feed like any of head office's events.
+
+Consistency: the values and every store's ``ack_seq`` are read in one snapshot (REPEATABLE READ on
+PostgreSQL; SQLite has one writer), so each balance holds every store's entries up to that store's
+``ack_seq`` and none after. They are written in a second transaction, which publishes nothing when
+another publication landed in between and deletes only the marks whose ``token`` it read: a push
+that moved the same row after the snapshot left a new token, and is published next time. A crash
+between the two leaves every mark for next time.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cloud.sync.models import SharedPointsChange, SharedStatePublication, SharedStockChange, StoreSyncState
+from retail.dbcopy import pg_array, pg_cursor, pg_upsert_add
+from retail.members.models import Member
+from retail.outbox.services import event_append_many
+from retail.replication.wire import CLOUD_ORIGIN
+from retail.stock.models import StockLevel
+from retail.stores.models import Store
+
+PER_EVENT = 1_000  # levels or balances in one event
+PER_PUBLICATION = 20_000  # marks read by one publication; the rest go in the next, at once
+
+
+def _token() -> int:
+    return random.getrandbits(62)
+
+
+def stock_changes_mark(pairs: Iterable[tuple]) -> None:
+    """Mark (store_id, product_id) pairs whose level a push moved (in the push's transaction)."""
+    pairs = sorted({(uuid.UUID(str(s)), uuid.UUID(str(p))) for s, p in pairs})
+    if not pairs:
+        return
+    token = _token()
+    if connection.vendor == "postgresql":
+        pg_upsert_add(
+            SharedStockChange, ("store_id", "product_id"), (), [(*p, token) for p in pairs], touch="token"
+        )
+        return
+    SharedStockChange.objects.bulk_create(
+        [SharedStockChange(store_id=s, product_id=p, token=token) for s, p in pairs],
+        update_conflicts=True,
+        unique_fields=["store", "product"],
+        update_fields=["token"],
+    )
+
+
+def points_changes_mark(member_ids: Iterable) -> None:
+    """Mark members (survivors) whose balance a push moved (in the push's transaction)."""
+    ids = sorted({uuid.UUID(str(m)) for m in member_ids})
+    if not ids:
+        return
+    token = _token()
+    if connection.vendor == "postgresql":
+        pg_upsert_add(SharedPointsChange, ("member_id",), (), [(m, token) for m in ids], touch="token")
+        return
+    SharedPointsChange.objects.bulk_create(
+        [SharedPointsChange(member_id=m, token=token) for m in ids],
+        update_conflicts=True,
+        unique_fields=["member"],
+        update_fields=["token"],
+    )
+
+
+@dataclass
+class _Snapshot:
+    count: int
+    stock: list[tuple] = field(default_factory=list)  # (store_id, product_id, token, on_hand)
+    points: list[tuple] = field(default_factory=list)  # (member_id, token, balance)
+    acks: dict[str, int] = field(default_factory=dict)
+    regions: dict = field(default_factory=dict)  # store_id -> region
+    more: bool = False
+
+
+def _read() -> _Snapshot:
+    SharedStatePublication.objects.get_or_create(pk=1)
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        count = SharedStatePublication.objects.filter(pk=1).values_list("count", flat=True).get()
+        marks = list(
+            SharedStockChange.objects.order_by("store_id", "product_id").values_list(
+                "store_id", "product_id", "token"
+            )[: PER_PUBLICATION + 1]
+        )
+        members = list(
+            SharedPointsChange.objects.order_by("member_id").values_list("member_id", "token")[
+                : PER_PUBLICATION + 1
+            ]
+        )
+        snap = _Snapshot(count=count, more=len(marks) > PER_PUBLICATION or len(members) > PER_PUBLICATION)
+        marks, members = marks[:PER_PUBLICATION], members[:PER_PUBLICATION]
+        stores = {s for s, _p, _t in marks}
+        held: dict[tuple, object] = {}
+        for store_id in stores:
+            products = [p for s, p, _t in marks if s == store_id]
+            for start in range(0, len(products), 5_000):
+                held.update(
+                    ((store_id, product), on_hand)
+                    for product, on_hand in StockLevel.objects.filter(
+                        store_id=store_id, product_id__in=products[start : start + 5_000]
+                    ).values_list("product_id", "on_hand")
+                )
+        snap.stock = [(s, p, t, held.get((s, p), 0)) for s, p, t in marks]
+        balances = {}
+        ids = [m for m, _t in members]
+        for start in range(0, len(ids), 5_000):
+            balances.update(
+                Member.objects.filter(id__in=ids[start : start + 5_000]).values_list("id", "points_balance")
+            )
+        snap.points = [(m, t, balances[m]) for m, t in members if m in balances]
+        snap.acks = dict(StoreSyncState.objects.values_list("store__code", "ack_seq"))
+        snap.regions = dict(Store.objects.filter(id__in=stores).values_list("id", "region"))
+    return snap
+
+
+def _marks_delete(model, keys: tuple[str, ...], rows: list[tuple]) -> None:
+    """Delete the marks ``rows`` (the ``keys`` then the token) that still hold the token read."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    columns = [q(model._meta.get_field(k).column) for k in keys] + [q("token")]
+    if connection.vendor == "postgresql":
+        types = ["uuid"] * len(keys) + ["bigint"]
+        names = [f"k{i}" for i in range(len(columns))]
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        match = " AND ".join(f"{table}.{c} = d.{n}" for c, n in zip(columns, names, strict=True))
+        with connection.wrap_database_errors, pg_cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} USING unnest({unnest}) AS d({', '.join(names)}) WHERE {match}",
+                [pg_array(column) for column in zip(*rows, strict=True)],
+            )
+        return
+    match = " AND ".join(f"{c} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"DELETE FROM {table} WHERE {match}",
+            [tuple(v.hex if isinstance(v, uuid.UUID) else v for v in row) for row in rows],
+        )
+
+
+def _due(published_at: datetime | None, now: datetime) -> bool:
+    interval = float(getattr(settings, "SYNC_SHARED_PUBLISH_SECONDS", 10.0))
+    return published_at is None or (now - published_at).total_seconds() >= interval
+
+
+def shared_state_publish() -> int:
+    """Publish the levels and balances stores' pushes moved, when due; returns the events written."""
+    now = timezone.now()
+    state, _ = SharedStatePublication.objects.get_or_create(pk=1)
+    if not _due(state.published_at, now):
+        return 0
+    if not (SharedStockChange.objects.exists() or SharedPointsChange.objects.exists()):
+        return 0
+    return _write(_read(), now=now)
+
+
+def _write(snap: _Snapshot, *, now: datetime) -> int:
+    events: list[tuple[str, dict]] = []
+    by_store: dict = {}
+    for store_id, product_id, _, on_hand in snap.stock:
+        by_store.setdefault(store_id, []).append([str(product_id), f"{on_hand:.3f}"])
+    for store_id, levels in by_store.items():
+        for start in range(0, len(levels), PER_EVENT):
+            payload = {
+                "store_id": str(store_id),
+                "region": snap.regions.get(store_id, ""),
+                "levels": levels[start : start + PER_EVENT],
+            }
+            events.append(("stock.levels", payload))
+    balances = [[str(m), balance] for m, _, balance in snap.points]
+    for start in range(0, len(balances), PER_EVENT):
+        events.append(
+            ("points.balances", {"balances": balances[start : start + PER_EVENT], "acks": snap.acks})
+        )
+    # Locks in the order a push takes them (head office's clock row, then the marks: see
+    # ``sync_push_ingest``), so the two never wait for each other in a circle.
+    with transaction.atomic():
+        state = SharedStatePublication.objects.select_for_update().get(pk=1)
+        if state.count != snap.count:
+            return 0  # another worker published meanwhile; what it missed stays marked
+        if events:
+            event_append_many(events=events, origin=CLOUD_ORIGIN)
+        _marks_delete(SharedStockChange, ("store_id", "product_id"), [(s, p, t) for s, p, t, _ in snap.stock])
+        _marks_delete(SharedPointsChange, ("member_id",), [(m, t) for m, t, _ in snap.points])
+        state.count += 1
+        # More marks than one publication takes: the next pull publishes again at once.
+        state.published_at = None if snap.more else now
+        state.save(update_fields=["count", "published_at"])
+    return len(events)
