@@ -114,11 +114,13 @@ class StoreHealth:
 
 
 def peers_last_contact(*, store) -> dict[str, str]:
-    """``{store code: last contact (ISO 8601)}`` of every other store that has reached head office:
-    sent with the last page of a pull, so a store's look-up can say how old another store's stock
-    figures are (their age is that store's last sync, not the time a movement happened)."""
+    """``{store code: last contact (ISO 8601)}`` of every other store of its region that has reached
+    head office: sent with the last page of a pull, so a store's look-up can say how old another
+    store's stock figures are (their age is that store's last sync, not the time a movement
+    happened). The region's only: those are the stores whose stock it holds."""
     rows = (
         StoreSyncState.objects.exclude(store=store)
+        .filter(store__region=store.region)
         .filter(last_contact_at__isnull=False)
         .values_list("store__code", "last_contact_at")
     )

@@ -22,10 +22,11 @@ import random
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cloud.sync.models import SharedPointsChange, SharedStatePublication, SharedStockChange, StoreSyncState
@@ -160,16 +161,25 @@ def _marks_delete(model, keys: tuple[str, ...], rows: list[tuple]) -> None:
         )
 
 
-def _due(published_at: datetime | None, now: datetime) -> bool:
-    interval = float(getattr(settings, "SYNC_SHARED_PUBLISH_SECONDS", 10.0))
-    return published_at is None or (now - published_at).total_seconds() >= interval
+def _claim(now: datetime) -> bool:
+    """Take the publication slot when it is due: one conditional UPDATE, so of the pulls that find it
+    due at once (two workers, hundreds of stores) exactly one reads and publishes; the others go on.
+    The slot is taken even when nothing is marked: the next publication is then at most one
+    interval after the next push."""
+    interval = timedelta(seconds=float(getattr(settings, "SYNC_SHARED_PUBLISH_SECONDS", 10.0)))
+    due = Q(published_at__isnull=True) | Q(published_at__lte=now - interval)
+    if SharedStatePublication.objects.filter(due, pk=1).update(published_at=now):
+        return True
+    if SharedStatePublication.objects.filter(pk=1).exists():
+        return False
+    SharedStatePublication.objects.get_or_create(pk=1)  # the first pull ever
+    return bool(SharedStatePublication.objects.filter(due, pk=1).update(published_at=now))
 
 
 def shared_state_publish() -> int:
     """Publish the levels and balances stores' pushes moved, when due; returns the events written."""
     now = timezone.now()
-    state, _ = SharedStatePublication.objects.get_or_create(pk=1)
-    if not _due(state.published_at, now):
+    if not _claim(now):
         return 0
     if not (SharedStockChange.objects.exists() or SharedPointsChange.objects.exists()):
         return 0
@@ -205,7 +215,7 @@ def _write(snap: _Snapshot, *, now: datetime) -> int:
         _marks_delete(SharedStockChange, ("store_id", "product_id"), [(s, p, t) for s, p, t, _ in snap.stock])
         _marks_delete(SharedPointsChange, ("member_id",), [(m, t) for m, t, _ in snap.points])
         state.count += 1
-        # More marks than one publication takes: the next pull publishes again at once.
-        state.published_at = None if snap.more else now
-        state.save(update_fields=["count", "published_at"])
+        state.save(update_fields=["count"])
+        if snap.more:  # more marks than one publication takes: the next pull publishes again at once
+            SharedStatePublication.objects.filter(pk=1).update(published_at=None)
     return len(events)
