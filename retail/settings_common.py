@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "retail.middleware_mode.OneThreadMiddleware",  # innermost: the chain runs in one thread (see it)
 ]
 
 TEMPLATES = [

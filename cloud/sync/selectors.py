@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cloud.sync.models import FeedEntry, FeedState, QuarantinedEvent, StoreCredential, StoreSyncState
+from retail.api_errors import DomainError
 from retail.outbox.models import Event
 from retail.replication.entitlement import SHARED_STATE_TYPES
 from retail.replication.wire import CLOUD_ORIGIN, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, dumps
@@ -67,7 +68,11 @@ def feed_page(
     up to it cannot skip a row that commits late, and the new cursor may jump over entries the
     store is not entitled to.
     """
-    head = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    head, floor = FeedState.objects.filter(pk=1).values_list("last_seq", "floor_seq").first() or (0, 0)
+    if cursor < floor:
+        raise DomainError(
+            f"the feed before {floor} was pruned; load a snapshot", code="cursor_expired", status_code=410
+        )
     rows = (
         FeedEntry.objects.filter(seq__gt=cursor, seq__lte=head)
         .filter(
@@ -81,9 +86,8 @@ def feed_page(
         .values_list("seq", "event_id", "origin", "origin_seq", "hlc", "type", "schema", "payload")
     )
     events, size = [], 0
-    for seq, event_id, origin, origin_seq, hlc, type_, schema, payload in rows[:limit].iterator(
-        chunk_size=500
-    ):
+    # One fetch of at most ``limit`` rows (a bounded page), not a server-side cursor's three round trips.
+    for seq, event_id, origin, origin_seq, hlc, type_, schema, payload in list(rows[:limit]):
         wire = {
             "id": str(event_id),
             "origin": origin,

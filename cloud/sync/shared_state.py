@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cloud.sync.models import SharedPointsChange, SharedStatePublication, SharedStockChange, StoreSyncState
@@ -167,13 +166,16 @@ def _claim(now: datetime) -> bool:
     The slot is taken even when nothing is marked: the next publication is then at most one
     interval after the next push."""
     interval = timedelta(seconds=float(getattr(settings, "SYNC_SHARED_PUBLISH_SECONDS", 10.0)))
-    due = Q(published_at__isnull=True) | Q(published_at__lte=now - interval)
-    if SharedStatePublication.objects.filter(due, pk=1).update(published_at=now):
-        return True
-    if SharedStatePublication.objects.filter(pk=1).exists():
-        return False
-    SharedStatePublication.objects.get_or_create(pk=1)  # the first pull ever
-    return bool(SharedStatePublication.objects.filter(due, pk=1).update(published_at=now))
+    table = connection.ops.quote_name(SharedStatePublication._meta.db_table)
+    # One statement whether or not the row exists yet (PostgreSQL, and SQLite 3.35 and later).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, count, published_at) VALUES (1, 0, %s) "
+            f"ON CONFLICT (id) DO UPDATE SET published_at = EXCLUDED.published_at "
+            f"WHERE {table}.published_at IS NULL OR {table}.published_at <= %s RETURNING id",
+            [connection.ops.adapt_datetimefield_value(t) for t in (now, now - interval)],
+        )
+        return cursor.fetchone() is not None
 
 
 def shared_state_publish() -> int:

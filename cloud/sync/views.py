@@ -140,22 +140,15 @@ class SyncPullApi(_SyncApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         store, cursor = request.user.store, data.validated_data["cursor"]
-        from cloud.sync.models import FeedState
-
-        floor = FeedState.objects.filter(pk=1).values_list("floor_seq", flat=True).first() or 0
-        if cursor < floor:
-            raise DomainError(
-                f"the feed before {floor} was pruned; load a snapshot", code="cursor_expired", status_code=410
-            )
         shared_state_publish()  # when due: other stores' levels and balances into head office's outbox
         feed_publish_cloud()
-        sync_pull_record(store=store, cursor=cursor)
-        page = feed_page(
+        page = feed_page(  # refuses a cursor below the pruned floor (410 cursor_expired)
             store=store,
             cursor=cursor,
             limit=data.validated_data["limit"],
             max_bytes=data.validated_data["max_bytes"],
         )
+        sync_pull_record(store=store, cursor=cursor)
         # The events are already wire dicts: DRF's field-by-field representation of thousands of
         # them would cost more than reading them (the serializer above documents the shape).
         body = {"events": page.events, "cursor": page.cursor, "more": page.more}
