@@ -561,6 +561,7 @@ def snapshot_build(*, store: Store, attempts: int = 5):
     every row, so the snapshot equals the feed applied up to the cursor. Memory stays flat: rows
     stream from the database into the compressed file.
     """
+    _feed_state()
     for _ in range(attempts):
         feed_publish_cloud()
         out = tempfile.TemporaryFile()

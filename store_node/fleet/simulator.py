@@ -4,9 +4,9 @@ Each simulated store is a few asyncio tasks in one process, not a Django node: i
 one-time code, loads the snapshot header (its first cursor), keeps its outbox in memory (gapless
 ``seq``, HLC stamps) and behaves like ``store_node.sync.worker.SyncWorker``: a cycle (push the
 backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until ``more`` is
-false) every 5 s (every 30 s while its nudge socket is open), at once after a local sale or a
-``{"type": "more"}`` on the nudge socket, with full-jitter backoff after failures. Every ``sale_every`` seconds it rings a sale with the event
-shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
+false) every 5 s (every 30 s while its nudge socket is open) and at once after a ``{"type": "more"}``
+on the nudge socket; a push alone at once after a local sale; full-jitter backoff after failures.
+Every ``sale_every`` seconds it rings a sale with the event shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
 
 Offline periods close its connections and stop syncing while the till keeps selling; ``backlog``
@@ -109,6 +109,8 @@ class SimStore:
         self.caught_up = asyncio.Event()
         self.pull_more = True
         self.socket_held = False
+        # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
+        self.push_wanted, self.pull_wanted = False, True
 
     @property
     def cfg(self) -> FleetConfig:
@@ -257,7 +259,8 @@ class SimStore:
         self.metrics.sales += 1
         self.metrics.events_rung += 2 + len(products) - (0 if member else 1)
         self.caught_up.clear()
-        self.wake.set()  # sync_wake(): a local sale starts a cycle at once
+        self.push_wanted = True
+        self.wake.set()  # sync_wake(): a local sale starts a push at once
 
     async def till(self) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.cfg.sale_every))
@@ -357,16 +360,16 @@ class SimStore:
             if not data["more"]:
                 return True
 
-    async def cycle(self) -> bool:
+    async def cycle(self, *, pull: bool = True) -> bool:
         try:
-            ok = await self.push() and await self.pull()
+            ok = await self.push() and (not pull or await self.pull())
         except (httpx.HTTPError, OSError, ValueError) as exc:
             self.metrics.error(f"{type(exc).__name__}")
             return False
         except Exception as exc:  # a simulator bug must show in the report, not stop one store silently
             self.metrics.error(f"crash {type(exc).__name__}: {str(exc)[:80]}")
             return False
-        if ok and not self.outbox:
+        if ok and pull and not self.outbox and not self.pull_more:
             self.caught_up.set()
         return ok
 
@@ -375,7 +378,9 @@ class SimStore:
         while True:
             await self.online.wait()
             self.wake.clear()
-            ok = await self.cycle()
+            pull = self.pull_wanted or not self.push_wanted
+            self.pull_wanted = self.push_wanted = False
+            ok = await self.cycle(pull=pull)
             failures = 0 if ok else failures + 1
             delay = (
                 (self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every)
@@ -387,7 +392,7 @@ class SimStore:
             try:
                 await asyncio.wait_for(self.wake.wait(), delay)
             except TimeoutError:
-                pass
+                self.pull_wanted = True  # the poll: a whole cycle
 
     async def nudge_loop(self) -> None:
         failures = 0
@@ -400,6 +405,7 @@ class SimStore:
                 if not held:
                     held = self.socket_held = True
                     self.metrics.socket(+1)
+                self.pull_wanted = True
                 self.wake.set()
 
             try:
@@ -491,6 +497,7 @@ class Fleet:
     def all_online(self) -> None:
         for store in self.stores:
             store.online.set()
+            store.pull_wanted = True  # back after an outage: a whole cycle
             store.wake.set()
 
     def backlog_events(self) -> int:

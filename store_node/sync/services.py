@@ -346,10 +346,12 @@ _cycle_lock = threading.Lock()
 
 
 def sync_once(
-    *, progress: Progress | None = None, timeout: float = PUSH_TIMEOUT_S, transport=None
+    *, progress: Progress | None = None, timeout: float = PUSH_TIMEOUT_S, transport=None, pull: bool = True
 ) -> SyncSummary:
     """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
-    and the cloud had nothing more for us at the end."""
+    and the cloud had nothing more for us at the end. ``pull=False`` pushes only (the worker after
+    a local sale: what head office has for the store comes with the nudge or the next poll);
+    ``up_to_date`` is then never set."""
     summary = SyncSummary()
     clock = None
     with _cycle_lock:
@@ -358,14 +360,17 @@ def sync_once(
             with sync_client(timeout=timeout, transport=transport) as client:
                 clock = client
                 state = _state()
+                pull = pull or (state.snapshot_loaded_at is None and state.pull_cursor == 0)
                 if state.snapshot_loaded_at is None and state.pull_cursor == 0:
                     summary.counts = sync_snapshot_load(client=client, progress=progress)
                     summary.snapshot_rows = sum(summary.counts.values())
                 summary.pushed = sync_push(client=client, progress=progress)
-                pulled = sync_pull(client=client, progress=progress)
-                summary.pulled, summary.quarantined = pulled.applied, pulled.quarantined
                 summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
-                summary.up_to_date = pulled.up_to_date and summary.waiting == 0
+                if pull:
+                    pulled = sync_pull(client=client, progress=progress)
+                    summary.pulled, summary.quarantined = pulled.applied, pulled.quarantined
+                    summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
+                    summary.up_to_date = pulled.up_to_date and summary.waiting == 0
         except (httpx.HTTPError, SyncHttpError, DomainError) as exc:
             summary.error = f"{type(exc).__name__}: {exc}"
             summary.waiting = max(0, local_head_seq() - _state().pushed_seq)

@@ -25,7 +25,7 @@ def sync_wake() -> None:
     While cycles are failing (offline, or not enrolled) the backoff decides instead: a busy till
     must not turn every sale into another attempt against an unreachable cloud."""
     if _running is not None and _running.failures == 0:
-        _running.wake.set()
+        _running.want(pull=False)
 
 
 def tills_tell_sync_state() -> None:
@@ -67,6 +67,10 @@ class SyncWorker:
         # only collects other stores' shared facts (members, points, stock), which do not nudge.
         self.interval_with_socket = max(interval, interval_with_socket)
         self.socket_open = False
+        # A local change wants a push; a nudge or the poll a whole cycle (push, then pull).
+        self.push_wanted = False
+        self.pull_wanted = True
+        self.wants = threading.Lock()
         self.max_backoff = max_backoff
         self.websocket = websocket
         self.wake = threading.Event()
@@ -100,10 +104,10 @@ class SyncWorker:
         from store_node.sync.services import sync_once
 
         while not self.stopping.is_set():
-            self.wake.clear()
+            pull = self.cycle_pulls()
             close_old_connections()
             try:
-                summary = sync_once()
+                summary = sync_once(pull=pull)
                 ok = not summary.error
                 if summary.error:
                     log.warning("sync failed: %s", summary.error)
@@ -118,7 +122,26 @@ class SyncWorker:
                 connection.close()
             self.cycles += 1
             self.failures = 0 if ok else self.failures + 1
-            self.wake.wait(self.next_delay())
+            if not self.wake.wait(self.next_delay()):
+                self.want(pull=True)  # the poll: a whole cycle
+
+    def cycle_pulls(self) -> bool:
+        """Whether the cycle starting now pulls (and clears what was asked): woken by a local sale
+        alone it only pushes; head office's news comes with the nudge or the poll."""
+        with self.wants:
+            self.wake.clear()
+            pull = self.pull_wanted or not self.push_wanted
+            self.pull_wanted = self.push_wanted = False
+        return pull
+
+    def want(self, *, pull: bool) -> None:
+        """Ask for a cycle now: a whole one (``pull``), or a push."""
+        with self.wants:
+            if pull:
+                self.pull_wanted = True
+            else:
+                self.push_wanted = True
+            self.wake.set()
 
     def next_delay(self) -> float:
         """Seconds until the next cycle unless woken: the poll interval (longer while the nudge
@@ -155,7 +178,7 @@ class SyncWorker:
 
         def heard(_message: str) -> None:
             self.socket_open = True  # the cloud sends "more" as soon as the socket is accepted
-            self.wake.set()
+            self.want(pull=True)
 
         try:
             await listen(url, token=credential.token, on_message=heard, stop=self.stopping.is_set)

@@ -43,6 +43,14 @@ def test_the_snapshot_is_tagged_with_the_feed_head_and_holds_what_the_store_may_
     assert [(lv["store_id"], lv["on_hand"]) for lv in levels] == [(str(s02.id), "5.000")]
 
 
+def test_a_new_chains_first_store_loads_its_snapshot_before_anything_was_pulled(enrolled):
+    from cloud.sync.models import FeedState
+
+    FeedState.objects.all().delete()  # a cloud whose feed never moved
+    lines = _snapshot(enrolled["clients"]["S01"])
+    assert (lines[0]["t"], lines[0]["cursor"], lines[-1]["t"]) == ("header", 0, "end")
+
+
 def _token(store):
     _, code = enrollment_code_create(store=store)
     return store_enroll(code=code)[1]

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -225,6 +226,30 @@ def test_the_worker_polls_less_often_while_its_nudge_socket_is_open_and_backs_of
     assert worker.next_delay() == 30.0  # head office's changes come through the socket
     worker.failures = 3
     assert 2.5 <= worker.next_delay() <= 40.0  # failing: the backoff decides, socket or not
+
+
+def test_a_local_sale_alone_makes_a_push_while_a_nudge_or_the_poll_makes_a_whole_cycle():
+    from store_node.sync.worker import SyncWorker
+
+    worker = SyncWorker()
+    assert worker.cycle_pulls()  # the first cycle is a whole one
+    worker.want(pull=False)  # a sale
+    assert worker.wake.is_set() and not worker.cycle_pulls()
+    worker.want(pull=False)
+    worker.want(pull=True)  # a sale, then a nudge before the cycle starts
+    assert worker.cycle_pulls()
+    assert not worker.wake.is_set() and worker.cycle_pulls()  # nothing asked: the poll's whole cycle
+
+
+def test_a_push_only_cycle_pushes_and_does_not_pull(store, cloud):
+    _sell(store, make_product(), 2)
+    state = SyncState.objects.get_or_create(pk=1)[0]
+    SyncState.objects.filter(pk=1).update(
+        snapshot_loaded_at=timezone.now(), pull_cursor=state.pull_cursor or 1
+    )
+    summary = sync_once(transport=cloud.transport(), pull=False)
+    assert (summary.pushed, summary.up_to_date) == (2, False)
+    assert "pull" not in cloud.requests
 
 
 def test_events_waiting_counts_own_unacknowledged_events(store, cloud):
