@@ -478,3 +478,22 @@ def test_a_snapshot_cut_short_of_its_end_row_is_not_loaded(store, cloud):
     assert not summary.up_to_date
     assert not TaxClass.objects.filter(code="RED").exists()
     assert SyncState.objects.get().snapshot_loaded_at is None
+
+
+def test_a_snapshot_is_read_from_a_local_copy_of_the_answer_as_it_arrives(store, cloud):
+    # given a snapshot of over a megabyte (more than one read of the local copy: lines span reads)
+    from retail.catalog.models import TaxClass
+
+    names = [f"Class {n} " + "x" * 3000 for n in range(400)]
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 7, "store": "S01"},
+        *({"t": "tax_class", "code": f"C{n}", "name": name} for n, name in enumerate(names)),
+        {"t": "end", "rows": len(names)},
+    ]
+    # when the store loads it
+    summary = sync_once(transport=cloud.transport())
+    # then every row arrived whole, once (SQLite keeps the long names as they came)
+    assert (summary.snapshot_rows, summary.error) == (400, "")
+    assert dict(TaxClass.objects.filter(code__startswith="C").values_list("code", "name")) == {
+        f"C{n}": name for n, name in enumerate(names)
+    }
