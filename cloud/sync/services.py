@@ -14,9 +14,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import gzip
+import os
 import secrets
 import tempfile
+import threading
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -554,17 +557,70 @@ def sync_pull_record(*, store: Store, cursor: int) -> None:
 # ---------------------------------------------------------------- snapshots
 
 
-def snapshot_build(*, store: Store, attempts: int = 5):
-    """Write the store's snapshot, gzip'd NDJSON, to a temporary file; returns (file, cursor, rows).
+class SnapshotFile:
+    """A snapshot written into a temporary file by one thread while another streams it out.
 
-    One transaction (REPEATABLE READ on PostgreSQL, the write lock on SQLite) reads the cursor and
-    every row, so the snapshot equals the feed applied up to the cursor. Memory stays flat: rows
-    stream from the database into the compressed file.
-    """
-    _feed_state()
+    The writer publishes how many bytes it has flushed; the reader sends what is published and
+    waits for more. The file, not memory, holds what the reader has not sent yet, so memory stays
+    flat however slowly the store reads; the database transaction ends as soon as the last row is
+    written, not when the store has read it all."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()
+        self.cursor: int | None = None
+        self.rows = 0
+        self.size = 0  # bytes flushed to the file and safe to read
+        self.done = False
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self._changed = threading.Condition()
+        self.started = threading.Event()  # the cursor is known (or the build failed)
+
+    def publish(self, *, done: bool = False) -> None:
+        self.file.flush()
+        with self._changed:
+            self.size = self.file.tell()
+            self.done = done
+            self._changed.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        with self._changed:
+            self.error = error
+            self._changed.notify_all()
+        self.started.set()
+
+    def read(self, offset: int, size: int = 256 * 1024) -> bytes:
+        """Up to ``size`` bytes from ``offset``, waiting while the writer is behind; b"" at the end.
+        A failed build raises its error here: the response is cut short, and a store never takes a
+        snapshot without its ``end`` row."""
+        with self._changed:
+            while self.size <= offset and not self.done and self.error is None:
+                self._changed.wait(5.0)
+            if self.error is not None:
+                raise RuntimeError("the snapshot could not be written") from self.error
+            end = self.size
+        return os.pread(self.file.fileno(), min(size, end - offset), offset) if end > offset else b""
+
+    def close(self) -> None:
+        """The reader is gone: the writer stops at its next chunk, and the file goes when both are."""
+        with self._changed:
+            self.cancelled = True
+            writing = not self.done and self.error is None and self.started.is_set()
+        if not writing:
+            self.file.close()
+
+
+class _SnapshotCancelled(Exception):
+    pass
+
+
+def _snapshot_write(*, store: Store, snap: SnapshotFile, attempts: int) -> None:
+    """Write the store's snapshot into ``snap``: one transaction (REPEATABLE READ on PostgreSQL, the
+    write lock on SQLite) reads the cursor and every row, so the snapshot equals the feed applied up
+    to the cursor. The cursor is published (``snap.started``) before the rows."""
+    _feed_state()  # a cloud whose feed never moved has no state row yet
     for _ in range(attempts):
         feed_publish_cloud()
-        out = tempfile.TemporaryFile()
         # The isolation level can only be set as the transaction's first statement: when called
         # inside a caller's transaction (a test's), that transaction's snapshot is the one we get.
         outermost = not connection.in_atomic_block
@@ -574,19 +630,64 @@ def snapshot_build(*, store: Store, attempts: int = 5):
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             state = FeedState.objects.get(pk=1)
             if Event.objects.filter(origin=CLOUD_ORIGIN, seq__gt=state.published_cloud_seq).exists():
-                out.close()
                 continue  # head office changed something in between: publish it first
+            snap.cursor = state.last_seq
+            snap.started.set()
             rows = 0
-            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5) as gz:
+            with gzip.GzipFile(fileobj=snap.file, mode="wb", compresslevel=5) as gz:
                 header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
                 gz.write(snapshot_line({**header, "cursor": state.last_seq, "store": store.code}))
                 for row in snapshot_rows(store_id=store.id):
                     gz.write(snapshot_line(row))
                     rows += 1
+                    if rows % 5000 == 0:
+                        if snap.cancelled:
+                            raise _SnapshotCancelled
+                        gz.flush(zlib.Z_SYNC_FLUSH)  # the reader may send what is compressed so far
+                        snap.publish()
                 gz.write(snapshot_line({"t": "end", "rows": rows}))
-        out.seek(0)
-        return out, state.last_seq, rows
+            snap.rows = rows
+            snap.publish(done=True)
+            return
     raise DomainError("head office is too busy to take a consistent snapshot; retry", code="snapshot_busy")
+
+
+def snapshot_start(*, store: Store, attempts: int = 5) -> SnapshotFile:
+    """Begin writing the store's snapshot and return it as soon as its cursor is known; the rows
+    follow into ``SnapshotFile`` while the caller streams it (the build overlaps the store's load).
+
+    The rows are written by a thread with its own database connection. Inside a caller's
+    transaction (a test's) that connection could not see the caller's rows, so there the snapshot
+    is written in full first, in the caller's transaction."""
+    snap = SnapshotFile()
+    if connection.in_atomic_block:
+        try:
+            _snapshot_write(store=store, snap=snap, attempts=attempts)
+        except BaseException:
+            snap.file.close()
+            raise
+        return snap
+
+    def write() -> None:
+        try:
+            _snapshot_write(store=store, snap=snap, attempts=attempts)
+        except _SnapshotCancelled:
+            snap.fail(DomainError("the store stopped reading the snapshot", code="snapshot_cancelled"))
+        except BaseException as exc:  # the reader raises it
+            snap.fail(exc)
+        finally:
+            connection.close()  # this thread's own connection
+            with snap._changed:
+                orphaned = snap.cancelled
+            if orphaned:
+                snap.file.close()
+
+    threading.Thread(target=write, name=f"snapshot-{store.code}", daemon=True).start()
+    snap.started.wait()
+    if snap.error is not None:
+        snap.file.close()
+        raise snap.error
+    return snap
 
 
 def feed_prune(*, older_than: timedelta) -> int:

@@ -17,7 +17,7 @@ from cloud.sync.parsers import GzipJSONParser
 from cloud.sync.selectors import feed_page, peers_last_contact
 from cloud.sync.services import (
     feed_publish_cloud,
-    snapshot_build,
+    snapshot_start,
     store_enroll,
     sync_pull_record,
     sync_push_ingest,
@@ -157,20 +157,22 @@ class SyncPullApi(_SyncApi):
         return Response(body)
 
 
-async def _file_chunks(handle, size: int = 256 * 1024):
+async def _snapshot_chunks(snap):
+    """The snapshot's bytes as they are written (``SnapshotFile.read`` waits in a worker thread)."""
+    offset = 0
     try:
-        while chunk := await asyncio.to_thread(handle.read, size):
+        while chunk := await asyncio.to_thread(snap.read, offset):
+            offset += len(chunk)
             yield chunk
     finally:
-        handle.close()
+        snap.close()
 
 
 class SyncSnapshotApi(_SyncApi):
     @extend_schema(responses={(200, "application/x-ndjson"): bytes}, operation_id="sync_snapshot")
     def get(self, request):
-        handle, cursor, rows = snapshot_build(store=request.user.store)
-        response = StreamingHttpResponse(_file_chunks(handle), content_type="application/x-ndjson")
+        snap = snapshot_start(store=request.user.store)
+        response = StreamingHttpResponse(_snapshot_chunks(snap), content_type="application/x-ndjson")
         response["Content-Encoding"] = "gzip"
-        response["X-Sync-Cursor"] = str(cursor)
-        response["X-Sync-Rows"] = str(rows)
+        response["X-Sync-Cursor"] = str(snap.cursor)
         return response

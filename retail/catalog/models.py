@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from retail.fields import IdField, MoneyField
 
@@ -71,16 +72,26 @@ class Price(models.Model):
     """A selling price from a moment on, chain-wide or (with ``store``) overriding it for one store."""
 
     id = IdField()
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
+    # No index of its own: the unique (product, store, effective_from) serves look-ups by product.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices", db_index=False)
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="price_overrides"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="price_overrides",
+        db_index=False,
     )
     amount = MoneyField()
     effective_from = models.DateTimeField()
 
     class Meta:
         ordering = ["product", "-effective_from"]
-        indexes = [models.Index(fields=["product", "store", "effective_from"], name="price_lookup_idx")]
+        # The unique constraint's index is the price look-up (product, store, effective_from); most
+        # prices are chain-wide, so the index by store holds only the stores' own prices.
+        indexes = [
+            models.Index(fields=["store"], name="price_store_override_idx", condition=Q(store__isnull=False))
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "store", "effective_from"], name="price_once_per_moment_and_store"

@@ -17,7 +17,10 @@ class StockMovement(models.Model):
     """A signed change of stock of one product at one store. Movements are facts: never edited."""
 
     id = IdField()
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="stock_movements")
+    # No index of its own: ``movement_history_idx`` (store, product, created_at) serves look-ups by store.
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="stock_movements", db_index=False
+    )
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="stock_movements")
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     quantity = QuantityField(help_text="Signed: negative leaves the store.")
@@ -37,7 +40,10 @@ class StockMovement(models.Model):
 class StockLevel(models.Model):
     """On hand per (store, product): a projection always equal to the sum of its movements."""
 
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="stock_levels")
+    # No index of its own: ``one_level_per_store_product`` (store, product) serves look-ups by store.
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="stock_levels", db_index=False
+    )
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="stock_levels")
     on_hand = QuantityField(max_digits=14, default=0)
     updated_at = models.DateTimeField(auto_now=True)

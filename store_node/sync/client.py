@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -98,12 +101,90 @@ class SyncClient:
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[tuple[dict, Iterator[dict]]]:
-        """The snapshot header and its rows, streamed line by line (memory does not grow with size)."""
-        with self.http.stream("GET", "snapshot", timeout=httpx.Timeout(600.0, connect=5.0)) as response:
-            self._observe_clock(response)
-            if response.status_code >= 400:
-                response.read()
-                self._json(response)
-            lines = (snapshot_row(line) for line in response.iter_lines() if line)
-            header = next(lines)
-            yield header, lines
+        """The snapshot header and its rows, streamed line by line (memory does not grow with size).
+
+        A thread copies the body (decompressed) into a local temporary file as fast as the
+        cloud sends it, and the rows are read from that file as it grows. Read straight from the
+        socket, a store loading slower than the cloud sends left the rest of the answer in the
+        cloud's server, whose idle timeout (Twisted's: 60 s after the answer is handed over, then
+        15 s to abort) cut the connection: a million-product catalog never loaded."""
+        spool = _Spool()
+        thread = None
+        try:
+            with self.http.stream("GET", "snapshot", timeout=httpx.Timeout(600.0, connect=5.0)) as response:
+                self._observe_clock(response)
+                if response.status_code >= 400:
+                    response.read()
+                    self._json(response)
+                thread = threading.Thread(
+                    target=spool.fill, args=(response,), name="snapshot-download", daemon=True
+                )
+                thread.start()
+                lines = (snapshot_row(line) for line in spool.lines() if line)
+                header = next(lines)
+                try:
+                    yield header, lines
+                finally:
+                    spool.stop()
+        finally:
+            if thread is not None:
+                # Done by now unless the load stopped early; then the closed response ends the copy
+                # (a daemon thread: a read stuck on a dead socket cannot hold the store up).
+                thread.join(timeout=10)
+            spool.close()
+
+
+class _Spool:
+    """A response body copied into a temporary file by one thread while another reads it."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()
+        self.size = 0
+        self.done = False
+        self.stopped = False
+        self.error: BaseException | None = None
+        self._changed = threading.Condition()
+
+    def fill(self, response: httpx.Response) -> None:
+        try:
+            for chunk in response.iter_bytes():  # decompressed
+                if self.stopped:
+                    return
+                self.file.write(chunk)
+                self.file.flush()
+                with self._changed:
+                    self.size += len(chunk)
+                    self._changed.notify_all()
+        except BaseException as exc:  # the reader raises it
+            with self._changed:
+                self.error = exc
+        finally:
+            with self._changed:
+                self.done = True
+                self._changed.notify_all()
+
+    def lines(self) -> Iterator[bytes]:
+        """The body's lines as they arrive; raises the download's error."""
+        offset, pending = 0, b""
+        while True:
+            with self._changed:
+                while self.size <= offset and not self.done:
+                    self._changed.wait(5.0)
+                if self.error is not None and self.size <= offset:
+                    raise self.error
+                end = self.size
+            if end <= offset:
+                if pending:
+                    yield pending
+                return
+            data = os.pread(self.file.fileno(), min(1 << 20, end - offset), offset)
+            offset += len(data)
+            parts = (pending + data).split(b"\n")
+            pending = parts.pop()
+            yield from parts
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def close(self) -> None:
+        self.file.close()

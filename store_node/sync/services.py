@@ -312,14 +312,24 @@ def sync_snapshot_load(*, client: SyncClient, progress: Progress | None = None) 
     """Load the cloud's snapshot for this store and continue the feed from its cursor (one transaction)."""
     with client.snapshot() as (header, rows), transaction.atomic():
         loader = SnapshotLoader(cursor=int(header["cursor"]))
-        done = 0
+        done, end = 0, None
         for row in rows:
             if row.get("t") == "end":
+                end = row
                 break
             loader.add(row)
             done += 1
             if progress and done % 5000 == 0:
                 progress("snapshot", done, 0)
+        # The cloud streams a snapshot while it writes it: one that stops short of its ``end`` row
+        # (the cloud failed or the connection was cut) is rolled back here, never half loaded.
+        if end is None or end.get("rows") != done:
+            raise DomainError(
+                f"the snapshot ended after {done} rows without its end"
+                if end is None
+                else f"the snapshot says {end.get('rows')} rows but held {done}",
+                code="snapshot_incomplete",
+            )
         counts = loader.finish()
         SyncState.objects.update_or_create(
             pk=1, defaults={"pull_cursor": int(header["cursor"]), "snapshot_loaded_at": timezone.now()}

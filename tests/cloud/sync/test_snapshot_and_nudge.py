@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from rest_framework.test import APIClient
 
 from cloud.sync.services import enrollment_code_create, store_enroll
 from retail.catalog.services import price_set
@@ -262,3 +263,49 @@ def _orders_extra(enrolled, n):
         store_code="S01",
         items=[OrderItem(sku=enrolled["product"].sku, quantity=Decimal("1"))],
     )[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_snapshot_streams_while_a_thread_writes_it_and_ends_with_every_row():
+    # given a store with products (committed: the writer thread reads them on its own connection)
+    from tests.factories import make_product, make_store
+
+    store = make_store("S07")
+    products = [make_product(f"{n}.00") for n in range(1, 8)]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_token(store)}")
+    # when it asks for its snapshot outside any transaction (as under daphne)
+    response = client.get("/api/sync/v1/snapshot")
+    lines = [
+        json.loads(line)
+        for line in gzip.decompress(async_to_sync(_collect)(response.streaming_content)).splitlines()
+    ]
+    # then the stream holds the header, every row and the end row counting them
+    head = pull(client, 0).json()["cursor"]
+    assert (lines[0]["t"], lines[0]["cursor"], response["X-Sync-Cursor"]) == ("header", head, str(head))
+    assert lines[-1] == {"t": "end", "rows": len(lines) - 2}
+    assert {line["id"] for line in lines if line["t"] == "product"} == {str(p.id) for p in products}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_whose_writing_fails_midway_is_cut_short_without_its_end(monkeypatch):
+    # given a store whose snapshot's rows fail after the first one
+    import cloud.sync.services as services
+    from tests.factories import make_product, make_store
+
+    store = make_store("S08")
+    make_product("1.00")
+    real_rows = services.snapshot_rows
+
+    def failing_rows(*, store_id):
+        rows = real_rows(store_id=store_id)
+        yield next(rows)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "snapshot_rows", failing_rows)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_token(store)}")
+    response = client.get("/api/sync/v1/snapshot")
+    # when the store reads it, then the stream breaks off: it never sees an end row
+    with pytest.raises(RuntimeError, match="could not be written"):
+        async_to_sync(_collect)(response.streaming_content)

@@ -497,3 +497,39 @@ def test_the_other_stores_last_sync_is_kept_from_the_last_page_of_a_pull(store, 
     sync_once(transport=cloud.transport())
     seen = dict(PeerLastSync.objects.values_list("store_code", "last_contact_at"))
     assert (seen["S02"].hour, seen["S03"].hour) == (10, 8)
+
+
+def test_a_snapshot_cut_short_of_its_end_row_is_not_loaded(store, cloud):
+    # given a cloud whose snapshot stream stops before its end row (it failed while writing it)
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 40, "store": "S01"},
+        {"t": "tax_class", "code": "RED", "name": "Reduced"},
+    ]
+    # when the store syncs for the first time
+    summary = sync_once(transport=cloud.transport())
+    # then nothing of it is kept and the next cycle loads a snapshot again
+    from retail.catalog.models import TaxClass
+
+    assert "without its end" in summary.error
+    assert not summary.up_to_date
+    assert not TaxClass.objects.filter(code="RED").exists()
+    assert SyncState.objects.get().snapshot_loaded_at is None
+
+
+def test_a_snapshot_is_read_from_a_local_copy_of_the_answer_as_it_arrives(store, cloud):
+    # given a snapshot of over a megabyte (more than one read of the local copy: lines span reads)
+    from retail.catalog.models import TaxClass
+
+    names = [f"Class {n} " + "x" * 3000 for n in range(400)]
+    cloud.snapshot_lines = [
+        {"t": "header", "format": 1, "cursor": 7, "store": "S01"},
+        *({"t": "tax_class", "code": f"C{n}", "name": name} for n, name in enumerate(names)),
+        {"t": "end", "rows": len(names)},
+    ]
+    # when the store loads it
+    summary = sync_once(transport=cloud.transport())
+    # then every row arrived whole, once (SQLite keeps the long names as they came)
+    assert (summary.snapshot_rows, summary.error) == (400, "")
+    assert dict(TaxClass.objects.filter(code__startswith="C").values_list("code", "name")) == {
+        f"C{n}": name for n, name in enumerate(names)
+    }
