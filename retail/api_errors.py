@@ -50,13 +50,16 @@ def _flatten(detail) -> str:
 
 
 # What a database says when another transaction holds what this one needs for longer than it waits:
-# SQLite's busy timeout ran out, or PostgreSQL's lock timeout, a deadlock or a serialization failure.
+# SQLite's busy timeout ran out, or PostgreSQL's lock timeout, a deadlock or a serialization failure;
+# or every connection of the worker's pool (psycopg_pool, cloud.settings.prod) stayed taken past its
+# timeout, so the request never reached the database.
 _BUSY_MESSAGES = (
     "database is locked",
     "database table is locked",
     "lock timeout",
     "deadlock detected",
     "could not serialize",
+    "couldn't get a connection",
 )
 RETRY_AFTER_BUSY_S = 2
 

@@ -283,6 +283,21 @@ def test_a_push_that_finds_the_database_busy_is_told_to_retry_and_changes_nothin
     assert StockMovement.objects.count() == 2
 
 
+def test_a_worker_whose_connection_pool_stays_taken_answers_busy_not_a_server_error():
+    import psycopg_pool
+    from django.db import OperationalError
+
+    from retail.api_errors import exception_handler
+
+    # given the error Django raises (its DatabaseErrorWrapper keeps the args) when psycopg_pool
+    # hands out no connection within its timeout
+    timeout = psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")
+    error = OperationalError(*timeout.args)
+    # then the store is told to come back shortly (nothing reached the database)
+    response = exception_handler(error, {})
+    assert (response.status_code, response.data["code"], response["Retry-After"]) == (503, "busy", "2")
+
+
 def _earn(member, n=5):
     return {"id": str(uuid.uuid4()), "member_id": str(member.id), "kind": "earn", "points": n}
 
