@@ -111,6 +111,7 @@ class SimStore:
         self.socket_held = False
         # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
         self.push_wanted, self.pull_wanted = False, True
+        self.last_pull = float("-inf")
 
     @property
     def cfg(self) -> FleetConfig:
@@ -378,8 +379,11 @@ class SimStore:
         while True:
             await self.online.wait()
             self.wake.clear()
-            pull = self.pull_wanted or not self.push_wanted
+            due = time.monotonic() - self.last_pull >= self.cfg.cycle_with_socket  # SyncWorker.cycle_pulls
+            pull = self.pull_wanted or not self.push_wanted or due
             self.pull_wanted = self.push_wanted = False
+            if pull:
+                self.last_pull = time.monotonic()
             ok = await self.cycle(pull=pull)
             failures = 0 if ok else failures + 1
             delay = (

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from urllib.parse import urlsplit
 
 from django.db import close_old_connections, connection
@@ -71,6 +72,7 @@ class SyncWorker:
         self.push_wanted = False
         self.pull_wanted = True
         self.wants = threading.Lock()
+        self.last_pull = float("-inf")  # monotonic time of the last cycle that pulled
         self.max_backoff = max_backoff
         self.websocket = websocket
         self.wake = threading.Event()
@@ -127,11 +129,16 @@ class SyncWorker:
 
     def cycle_pulls(self) -> bool:
         """Whether the cycle starting now pulls (and clears what was asked): woken by a local sale
-        alone it only pushes; head office's news comes with the nudge or the poll."""
+        alone it only pushes; head office's news comes with the nudge or the poll. The poll is due
+        a poll interval after the last pull however many sales were pushed since, so a busy till
+        still learns the other stores' facts."""
         with self.wants:
             self.wake.clear()
-            pull = self.pull_wanted or not self.push_wanted
+            due = time.monotonic() - self.last_pull >= self.interval_with_socket
+            pull = self.pull_wanted or not self.push_wanted or due
             self.pull_wanted = self.push_wanted = False
+        if pull:
+            self.last_pull = time.monotonic()
         return pull
 
     def want(self, *, pull: bool) -> None:

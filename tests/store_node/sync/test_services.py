@@ -239,6 +239,12 @@ def test_a_local_sale_alone_makes_a_push_while_a_nudge_or_the_poll_makes_a_whole
     worker.want(pull=True)  # a sale, then a nudge before the cycle starts
     assert worker.cycle_pulls()
     assert not worker.wake.is_set() and worker.cycle_pulls()  # nothing asked: the poll's whole cycle
+    # and a till selling faster than the poll interval still pulls once the interval is over
+    worker.want(pull=False)
+    assert not worker.cycle_pulls()
+    worker.last_pull -= worker.interval_with_socket
+    worker.want(pull=False)
+    assert worker.cycle_pulls()
 
 
 def test_a_push_only_cycle_pushes_and_does_not_pull(store, cloud):
