@@ -44,40 +44,31 @@ def _token() -> int:
     return random.getrandbits(62)
 
 
-def stock_changes_mark(pairs: Iterable[tuple]) -> None:
-    """Mark (store_id, product_id) pairs whose level a push moved (in the push's transaction)."""
-    pairs = sorted({(uuid.UUID(str(s)), uuid.UUID(str(p))) for s, p in pairs})
-    if not pairs:
+def _marks_write(model, keys: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Upsert marks: each key tuple of ``rows`` (UUIDs, in key order) gets one new token."""
+    rows = sorted({tuple(uuid.UUID(str(v)) for v in row) for row in rows})
+    if not rows:
         return
     token = _token()
     if connection.vendor == "postgresql":
-        pg_upsert_add(
-            SharedStockChange, ("store_id", "product_id"), (), [(*p, token) for p in pairs], touch="token"
-        )
+        pg_upsert_add(model, keys, (), [(*row, token) for row in rows], touch="token")
         return
-    SharedStockChange.objects.bulk_create(
-        [SharedStockChange(store_id=s, product_id=p, token=token) for s, p in pairs],
+    model.objects.bulk_create(
+        [model(**dict(zip(keys, row, strict=True)), token=token) for row in rows],
         update_conflicts=True,
-        unique_fields=["store", "product"],
+        unique_fields=[k.removesuffix("_id") for k in keys],
         update_fields=["token"],
     )
+
+
+def stock_changes_mark(pairs: Iterable[tuple]) -> None:
+    """Mark (store_id, product_id) pairs whose level a push moved (in the push's transaction)."""
+    _marks_write(SharedStockChange, ("store_id", "product_id"), pairs)
 
 
 def points_changes_mark(member_ids: Iterable) -> None:
     """Mark members (survivors) whose balance a push moved (in the push's transaction)."""
-    ids = sorted({uuid.UUID(str(m)) for m in member_ids})
-    if not ids:
-        return
-    token = _token()
-    if connection.vendor == "postgresql":
-        pg_upsert_add(SharedPointsChange, ("member_id",), (), [(m, token) for m in ids], touch="token")
-        return
-    SharedPointsChange.objects.bulk_create(
-        [SharedPointsChange(member_id=m, token=token) for m in ids],
-        update_conflicts=True,
-        unique_fields=["member"],
-        update_fields=["token"],
-    )
+    _marks_write(SharedPointsChange, ("member_id",), ((m,) for m in member_ids))
 
 
 @dataclass
