@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate
+from retail.db.bulk_load import IndexesDeferred
 from retail.members.models import Member, PointsEntry
 from retail.members.services import member_absorb
 from retail.replication.appliers import ApplyContext, event_apply, member_fields_merge
@@ -82,6 +83,15 @@ _COLUMNS: dict[str, tuple] = {
     ),
     "stock_level": (StockLevel, ("store_id", "product_id", "on_hand")),
 }
+# The tables each snapshot table fills: loaded into an empty one, their indexes are built after.
+_FILLS: dict[str, tuple] = {
+    "product": (Product,),
+    "barcode": (Barcode,),
+    "price": (Price,),
+    "member": (Member,),
+    "points_entry": (PointsEntry,),
+    "stock_level": (StockMovement, StockLevel),
+}
 _DECIMALS = {"rate", "amount", "on_hand"}
 _TIMES = {"effective_from", "created_at", "merged_at"}
 
@@ -103,8 +113,12 @@ def snapshot_rows(*, store_id) -> Iterator[dict]:
             qs = qs.filter(store_id__isnull=True, is_superuser=False) | qs.filter(store_id=store_id)
         elif table == "stock_level":  # its own and its region's stores' (entitlement: stock.levels)
             qs = qs.filter(store__region=Store.objects.filter(pk=store_id).values("region")[:1])
-        order = "code" if table in ("tax_class", "barcode") else ("id" if "id" in columns else "pk")
-        for values in qs.order_by(order).values_list(*columns).iterator(chunk_size=CHUNK):
+        # Each table in the order of its key at the store, so a new store's inserts append to the
+        # key's index instead of landing all over it (levels: the unique (store, product) pair).
+        order = ("code",) if table in ("tax_class", "barcode") else ("id",) if "id" in columns else ("pk",)
+        if table == "stock_level":
+            order = ("store_id", "product_id")
+        for values in qs.order_by(*order).values_list(*columns).iterator(chunk_size=CHUNK):
             yield {"t": table, **dict(zip(columns, values, strict=True))}
     for source in SNAPSHOT_EVENT_SOURCES.values():
         for env in source(store_id):
@@ -136,6 +150,9 @@ class SnapshotLoader:
         self.refused: list[tuple[Envelope, ApplyRefused]] = []
         self._levels_held: bool | None = None  # did this node hold stock levels before the load
         self._cleared = False
+        # A table empty when its rows begin (a new store's catalog) gets its indexes after them.
+        self._deferred = IndexesDeferred(connection)
+        self._deferral_asked: set[str] = set()
 
     def add(self, row: dict) -> None:
         table = row.get("t")
@@ -143,11 +160,14 @@ class SnapshotLoader:
             return  # a table a newer cloud sends and we do not know: ignore, the feed fills the gap
         if table != self.table or len(self.buffer) >= CHUNK:
             self._flush()
+            if table != self.table:
+                self._deferred.restore()  # the previous table is complete: its indexes now
             self.table = table
         self.buffer.append(row)
 
     def finish(self) -> dict[str, int]:
         self._flush()
+        self._deferred.restore()
         self._merges()
         # A member's balance is the ledger of its merged set (itself and the members merged into it).
         own = PointsEntry.objects.filter(member=OuterRef("pk")).values("member").annotate(s=Sum("points"))
@@ -202,6 +222,10 @@ class SnapshotLoader:
             self._clear_head_office_tables()
         table, rows = self.table, self.buffer
         self.buffer = []
+        if table in _FILLS and table not in self._deferral_asked:
+            self._deferral_asked.add(table)
+            for model in _FILLS[table]:
+                self._deferred.defer(model._meta.db_table)
         if table == "event":
             self._events(rows)
             return
@@ -311,7 +335,8 @@ class SnapshotLoader:
                  _sqlite_decimal(q), reference, "", "cloud", stamp)
                 for st, pr, q in fresh
             ]  # fmt: skip
-            _insert_prepared(StockMovement, movement_columns, movements)
+            # In id order: each chunk's ids (random uuid5s) go into the id index in one sweep.
+            _insert_prepared(StockMovement, movement_columns, sorted(movements))
             _insert_prepared(
                 StockLevel,
                 level_columns,
