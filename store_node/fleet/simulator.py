@@ -52,6 +52,7 @@ class FleetConfig:
     sale_every: float = 10.0
     cycle_every: float = 5.0
     cycle_with_socket: float = 30.0  # SyncWorker.interval_with_socket: the nudge brings head office's changes
+    report_every: float = 300.0  # SyncWorker.report_every: an empty push reports the head this often
     max_backoff: float = 300.0
     batch_events: int = MAX_BATCH_EVENTS
     offline_every: float = 0.0  # mean seconds between outages per store (0: never)
@@ -112,6 +113,7 @@ class SimStore:
         # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
         self.push_wanted, self.pull_wanted = False, True
         self.last_pull = float("-inf")
+        self.last_report = float("-inf")  # SyncWorker.last_report
 
     @property
     def cfg(self) -> FleetConfig:
@@ -294,8 +296,12 @@ class SimStore:
                 self.cursor = int(response.headers["X-Sync-Cursor"])
         self.metrics.enrolled += 1
 
-    async def push(self) -> bool:
-        """Push until the cloud acknowledged the local head (an empty push reports the head)."""
+    async def push(self, *, report_head: bool = True) -> bool:
+        """Push until the cloud acknowledged the local head (an empty push reports the head, only
+        when ``report_head``: ``sync_push``)."""
+        if not report_head and not self.outbox:
+            return True
+        self.last_report = time.monotonic()
         while True:
             batch, size = [], 0
             for env in self.outbox[: self.cfg.batch_events]:
@@ -362,8 +368,9 @@ class SimStore:
                 return True
 
     async def cycle(self, *, pull: bool = True) -> bool:
+        report = time.monotonic() - self.last_report >= self.cfg.report_every  # SyncWorker.reports_head
         try:
-            ok = await self.push() and (not pull or await self.pull())
+            ok = await self.push(report_head=report) and (not pull or await self.pull())
         except (httpx.HTTPError, OSError, ValueError) as exc:
             self.metrics.error(f"{type(exc).__name__}")
             return False

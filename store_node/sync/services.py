@@ -146,12 +146,14 @@ def _oldest_unsynced(batch: list[dict]):
     )
 
 
-def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
+def sync_push(*, client: SyncClient, progress: Progress | None = None, report_head: bool = True) -> int:
     """Push every unacknowledged own event in bounded batches; returns how many the cloud took.
 
-    With nothing to send it still sends an empty batch: the answer's ack tells the cloud's health
-    page our head, and tells us if the cloud holds less than we thought (it was restored from a
-    backup), in which case we rewind and send again.
+    With nothing to send it still sends an empty batch when ``report_head``: the answer's ack tells
+    the cloud's health page our head, and tells us if the cloud holds less than we thought (it was
+    restored from a backup), in which case we rewind and send again. The worker reports its head so
+    only every few minutes (``SyncWorker.report_every``): a store's next event would find the same,
+    as a ``seq_gap`` naming where to resume, and a nudge need not cost a second request.
 
     While the cloud applies a batch, the next one (from the end of the one in flight) is read: the
     request goes out from a worker thread (HTTP only; every database read and write stays on this
@@ -160,6 +162,8 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None) -> int:
     """
     state = _state()
     head = local_head_seq()
+    if not report_head and state.pushed_seq >= head:
+        return 0
     start, pushed = state.pushed_seq, 0
     batch = _push_batch(state.pushed_seq) if state.pushed_seq < head else []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
@@ -356,12 +360,18 @@ _cycle_lock = threading.Lock()
 
 
 def sync_once(
-    *, progress: Progress | None = None, timeout: float = PUSH_TIMEOUT_S, transport=None, pull: bool = True
+    *,
+    progress: Progress | None = None,
+    timeout: float = PUSH_TIMEOUT_S,
+    transport=None,
+    pull: bool = True,
+    report_head: bool = True,
 ) -> SyncSummary:
     """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
     and the cloud had nothing more for us at the end. ``pull=False`` pushes only (the worker after
     a local sale: what head office has for the store comes with the nudge or the next poll);
-    ``up_to_date`` is then never set."""
+    ``up_to_date`` is then never set. ``report_head=False``: no empty push when nothing waits
+    (``sync_push``)."""
     summary = SyncSummary()
     clock = None
     with _cycle_lock:
@@ -374,7 +384,7 @@ def sync_once(
                 if state.snapshot_loaded_at is None and state.pull_cursor == 0:
                     summary.counts = sync_snapshot_load(client=client, progress=progress)
                     summary.snapshot_rows = sum(summary.counts.values())
-                summary.pushed = sync_push(client=client, progress=progress)
+                summary.pushed = sync_push(client=client, progress=progress, report_head=report_head)
                 summary.waiting = max(0, local_head_seq() - _state().pushed_seq)
                 if pull:
                     pulled = sync_pull(client=client, progress=progress)

@@ -62,6 +62,7 @@ class SyncWorker:
         interval_with_socket: float = 30.0,
         max_backoff: float = 300.0,
         websocket: bool = True,
+        report_every: float = 300.0,
     ):
         self.interval = interval
         # While the nudge socket is open, head office's changes arrive through it at once; the poll
@@ -73,6 +74,10 @@ class SyncWorker:
         self.pull_wanted = True
         self.wants = threading.Lock()
         self.last_pull = float("-inf")  # monotonic time of the last cycle that pulled
+        # With nothing to push, a cycle reports the store's head (an empty push) only this often:
+        # a nudge to 500 stores then costs 500 pulls, not 500 pulls and 500 empty pushes.
+        self.report_every = report_every
+        self.last_report = float("-inf")  # monotonic time of the last push that reached the cloud
         self.max_backoff = max_backoff
         self.websocket = websocket
         self.wake = threading.Event()
@@ -107,10 +112,13 @@ class SyncWorker:
 
         while not self.stopping.is_set():
             pull = self.cycle_pulls()
+            report = self.reports_head()
             close_old_connections()
             try:
-                summary = sync_once(pull=pull)
+                summary = sync_once(pull=pull, report_head=report)
                 ok = not summary.error
+                if ok and (report or summary.pushed):
+                    self.last_report = time.monotonic()
                 if summary.error:
                     log.warning("sync failed: %s", summary.error)
             except Exception:  # a bug must not kill the worker of a till that sells for days
@@ -140,6 +148,10 @@ class SyncWorker:
         if pull:
             self.last_pull = time.monotonic()
         return pull
+
+    def reports_head(self) -> bool:
+        """Whether the cycle starting now pushes even with nothing to send (``sync_push``)."""
+        return time.monotonic() - self.last_report >= self.report_every
 
     def want(self, *, pull: bool) -> None:
         """Ask for a cycle now: a whole one (``pull``), or a push."""

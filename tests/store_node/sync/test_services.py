@@ -1,5 +1,6 @@
 import gzip
 import json
+import time
 import uuid
 from decimal import Decimal
 
@@ -256,6 +257,26 @@ def test_a_push_only_cycle_pushes_and_does_not_pull(store, cloud):
     summary = sync_once(transport=cloud.transport(), pull=False)
     assert (summary.pushed, summary.up_to_date) == (2, False)
     assert "pull" not in cloud.requests
+
+
+def test_with_nothing_to_send_a_push_reports_the_head_only_when_asked(store, cloud):
+    assert sync_push(client=_client(cloud), report_head=False) == 0
+    assert cloud.requests == ["enroll"]  # nothing waits and no report is due: no request at all
+    assert sync_push(client=_client(cloud)) == 0
+    assert cloud.requests == ["enroll", "push"]  # the report: an empty batch with the head
+    _sell(store, make_product(), 2)
+    assert sync_push(client=_client(cloud), report_head=False) == 2  # events always go
+
+
+def test_the_worker_reports_its_head_every_few_minutes_not_every_cycle():
+    from store_node.sync.worker import SyncWorker
+
+    worker = SyncWorker(report_every=300.0)
+    assert worker.reports_head()  # the first cycle reports
+    worker.last_report = time.monotonic()
+    assert not worker.reports_head()  # a nudge a moment later pulls without an empty push
+    worker.last_report -= 300.0
+    assert worker.reports_head()
 
 
 def test_events_waiting_counts_own_unacknowledged_events(store, cloud):
