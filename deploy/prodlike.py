@@ -56,7 +56,7 @@ def nginx_config(
     server_blocks = (ROOT / "deploy/cloud/nginx.conf").read_text()
     upstream = (
         "upstream omnitill_cloud {\n    zone omnitill_cloud 64k;\n    least_conn;\n"
-        + "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;\n" for p in ports)
+        + "".join(f"    server 127.0.0.1:{p} max_fails=0;\n" for p in ports)
         + "    keepalive 64;\n}\n"
     )
     replacements = {

@@ -98,12 +98,18 @@ CURRENCY = env.str("CURRENCY", default="EUR")
 CASH_ROUNDING_INCREMENT = env.str("CASH_ROUNDING_INCREMENT", default="0.05")
 
 
-def channel_layers(redis_url: str | None) -> dict:
+def channel_layers(redis_url: str | None, *, max_connections: int = 1000) -> dict:
+    """Redis for the channel layer when a URL is given, else the in-memory layer (one process).
+
+    ``max_connections``: the size of each process's Redis connection pool. redis-py's asyncio pool
+    holds 100 by default and then raises ``MaxConnectionsError`` at once instead of waiting: 250
+    stores' nudge sockets joining their group together on one worker (the 500-store fleet coming
+    back) took more than that. Redis itself accepts 10,000 clients."""
     if redis_url:
         return {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url]},
+                "CONFIG": {"hosts": [{"address": redis_url, "max_connections": max_connections}]},
             }
         }
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

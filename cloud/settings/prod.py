@@ -2,6 +2,7 @@
 
 from cloud.settings.base import *  # noqa: F403
 from cloud.settings.base import env
+from retail.settings_common import channel_layers
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -18,9 +19,7 @@ if env.int("DB_POOL_MAX", default=0) > 0:
         "timeout": env.int("DB_POOL_TIMEOUT", default=30),
     }
 REDIS_URL = env.str("REDIS_URL")
-CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-}
+CHANNEL_LAYERS = channel_layers(REDIS_URL, max_connections=env.int("REDIS_MAX_CONNECTIONS", default=1000))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
