@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 from channels.db import database_sync_to_async
@@ -19,6 +20,12 @@ from cloud.sync.selectors import credential_authenticate, feed_head
 from cloud.sync.services import NUDGE_GROUP
 
 POLL_SECONDS = 0.2
+
+# The consumers' database reads run on the worker's thread pool, not (as channels' default) all on
+# one thread per process: 250 stores' sockets opening together on a worker queued their credential
+# checks behind each other and the head poll, past daphne's 5 s to accept, and the store saw the
+# connection reset. Each read is one short query on a connection of its own thread (or the pool's).
+_db = functools.partial(database_sync_to_async, thread_sensitive=False)
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +47,7 @@ class FeedHeadWatcher:
             return self.task is None or self.task.done() or self.task.get_loop() is not loop
 
         if idle():
-            head = await database_sync_to_async(feed_head)()
+            head = await _db(feed_head)()
             if idle():  # another socket may have started it meanwhile
                 self.head = head
                 self.task = loop.create_task(self._run())
@@ -55,7 +62,7 @@ class FeedHeadWatcher:
     async def _run(self) -> None:
         while self.sockets:
             try:
-                head = await database_sync_to_async(feed_head)()
+                head = await _db(feed_head)()
             except Exception:  # the database restarting: the sockets stay, the next poll retries
                 log.warning("nudge: reading the feed head failed", exc_info=True)
                 head = self.head
@@ -79,7 +86,7 @@ def _token(scope) -> str:
 
 class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        credential, _ = await database_sync_to_async(credential_authenticate)(token=_token(self.scope))
+        credential, _ = await _db(credential_authenticate)(token=_token(self.scope))
         if credential is None:
             await self.close(code=4401)
             return
