@@ -21,6 +21,7 @@ Standalone: ``.venv/bin/python tests/benchmarks/sync_bench.py [--quick]``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -273,6 +274,8 @@ def _catalog_grow(cloud: Node, products: int) -> None:
 
 def bench_catalog_load(workdir: Path, products: int, *, demo_products: int | None = None) -> float:
     """``demo_products``: seed_demo makes only these, ``_catalog_grow`` the rest (setup time)."""
+    workdir = workdir / f"catalog-{products}"  # its own store files, whatever ran before
+    workdir.mkdir(parents=True, exist_ok=True)
     cloud = _pg_cloud(workdir, "catalog")
     try:
         seeded = min(products, demo_products or products)
@@ -314,7 +317,9 @@ def bench_price_visible(workdir: Path, changes: int) -> float:
         stop = threading.Event()
 
         def watch():
-            with sqlite3.connect(store.db, timeout=20) as db:
+            # closing(): a sqlite3 connection's own ``with`` only commits, and a connection left open
+            # on this node's file broke the next bench's store made at the same path (disk I/O error).
+            with contextlib.closing(sqlite3.connect(store.db, timeout=20)) as db:
                 while not stop.is_set():
                     try:
                         rows = db.execute(
@@ -349,6 +354,7 @@ def bench_price_visible(workdir: Path, changes: int) -> float:
         while time.time() < deadline and not all(a in seen for a in committed):
             time.sleep(0.1)
         stop.set()
+        watcher.join(30)  # its connection closed before the next bench
         latencies = sorted(max(0.0, (seen.get(a, float("inf")) - t) * 1000) for a, t in committed.items())
         assert len(latencies) == changes, committed
         missing = sorted(set(committed) - set(seen))
