@@ -39,6 +39,7 @@ if __package__ in (None, ""):
 
 import httpx  # noqa: E402
 
+from tests.benchmarks.runner import BenchIncomplete  # noqa: E402
 from tests.system.nodes import PY, Node, make_node  # noqa: E402
 
 PG = os.environ.get("SYNC_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -379,9 +380,18 @@ def _figure(figures: dict, name: str, value: float, unit: str, target: float, be
 
 
 def run(quick: bool) -> dict:
+    figures: dict = {}
+    try:
+        return _run(quick, figures)
+    except Exception as exc:
+        if not figures:
+            raise
+        raise BenchIncomplete(figures) from exc
+
+
+def _run(quick: bool, figures: dict) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="omnitill-sync-bench-"))
     sales = 2_000 if quick else 20_000
-    figures: dict = {}
     catchup_s, rss_mb = bench_catchup(workdir, sales, 500 if quick else 5_000)
     _figure(figures, "sync.catchup_100k_s", catchup_s, "s", 10, "lower")
     _figure(figures, "sync.catchup_peak_rss_mb", rss_mb, "MB", 250, "lower")
