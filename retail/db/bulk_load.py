@@ -52,12 +52,11 @@ class IndexesDeferred:
         self.saved[table] = [(kind, sql, rebuilds.get(name, [])) for kind, name, sql in dropped]
         return True
 
-    def restore(self, table: str | None = None) -> None:
-        """Create again what ``defer`` dropped (of ``table``, or of every table) and rebuild."""
-        tables = [table] if table is not None else list(self.saved)
+    def restore(self) -> None:
+        """Create again everything ``defer`` dropped, and rebuild what the triggers would have written."""
         with self.connection.cursor() as c:
-            for name in tables:
-                for _kind, sql, rebuild in self.saved.pop(name, []):
+            for name in list(self.saved):
+                for _kind, sql, rebuild in self.saved.pop(name):
                     c.execute(sql)
                     for statement in rebuild:
                         c.execute(statement)

@@ -301,7 +301,6 @@ class SimStore:
         when ``report_head``: ``sync_push``)."""
         if not report_head and not self.outbox:
             return True
-        self.last_report = time.monotonic()
         while True:
             batch, size = [], 0
             for env in self.outbox[: self.cfg.batch_events]:
@@ -331,6 +330,7 @@ class SimStore:
             for item in data["quarantined"]:
                 self.metrics.error(f"quarantined {item['reason']}")
             self._acknowledge(data["ack_seq"])
+            self.last_report = time.monotonic()  # SyncWorker: a push the cloud answered reported the head
             if not self.outbox or not batch:
                 return True
 
