@@ -11,7 +11,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from cloud.headoffice.admin.payloads import RedactedPayloadMixin
 from cloud.headoffice.selectors import member_summaries
 from cloud.sync.models import (
     EnrollmentCode,
@@ -32,6 +31,7 @@ from cloud.sync.services import (
     quarantine_retry,
 )
 from retail.api_errors import DomainError
+from retail.outbox.admin_display import RedactedPayloadMixin
 
 
 class _ReadOnly(admin.ModelAdmin):

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from retail.audit.models import AuditEntry
+from retail.outbox.admin_display import RedactedPayloadMixin
 from retail.outbox.models import Event
 
 
@@ -14,7 +15,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(RedactedPayloadMixin, admin.ModelAdmin):
     list_display = ["seq", "type", "hlc", "created_at"]
     list_filter = ["type"]
-    readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "payload", "created_at"]
+    readonly_fields = ["id", "origin", "seq", "hlc", "type", "schema", "created_at"]

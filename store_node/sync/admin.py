@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from retail.outbox.admin_display import RedactedPayloadMixin
 from store_node.sync.models import PulledQuarantine, SyncState
 
 
@@ -22,7 +23,7 @@ class SyncStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PulledQuarantine)
-class PulledQuarantineAdmin(admin.ModelAdmin):
+class PulledQuarantineAdmin(RedactedPayloadMixin, admin.ModelAdmin):
     list_display = ["fseq", "origin", "seq", "type", "reason", "created_at"]
 
     def has_change_permission(self, request, obj=None):

@@ -35,6 +35,23 @@ def meets(metric: dict) -> bool:
     return metric["value"] <= metric["target"]
 
 
+def machine_reference_ms() -> float:
+    """How fast this machine runs plain Python: the best of three runs of a fixed loop, in ms.
+
+    The figures are wall and CPU times of Python processes, so they scale with it: the same code
+    measured 2.6 times slower on one machine of this workplace's 2-core kind than on another.
+    Printed first, it lets two runs' figures be compared; it is not a figure and has no target."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total, table = 0, {}
+        for i in range(2_000_000):
+            total += i % 7
+            table[i & 1023] = total
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests/benchmarks/run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller data sets, under a minute per bench")
@@ -49,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         modules = [m for m in modules if m.startswith(args.only)]
     results: dict[str, dict] = {}
     failed: list[str] = []
+    with open("/proc/loadavg") as loadavg:
+        load = loadavg.read().split()[0]
+    print(
+        f"-- machine: reference loop {machine_reference_ms():.0f} ms (lower is faster), load average {load}"
+    )
     for name in modules:
         started = time.perf_counter()
         print(f"-- {name} ({'quick' if args.quick else 'full'})", flush=True)

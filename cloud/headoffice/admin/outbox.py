@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from cloud.headoffice.admin.no_delete import NoDeleteMixin
-from cloud.headoffice.admin.payloads import RedactedPayloadMixin
+from retail.outbox.admin_display import RedactedPayloadMixin
 from retail.outbox.models import Event
 
 

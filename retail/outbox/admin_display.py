@@ -1,4 +1,5 @@
-"""Event payloads on admin pages, with their secrets redacted (``retail.outbox.redaction``)."""
+"""Event payloads on admin pages (the cloud's and a store's), with their secrets redacted
+(``retail.outbox.redaction``)."""
 
 from __future__ import annotations
 
