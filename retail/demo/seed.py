@@ -6,6 +6,7 @@ and every projection is written equal to its ledger (on hand = sum of movements,
 
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
 import uuid
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from retail.catalog.models import Barcode, Price, Product, TaxClass, TaxRate, Unit
@@ -293,6 +295,15 @@ def seed_demo(*, products: int = 5000, members: int = 200, seed: int = 42) -> Se
     )
 
 
+@functools.cache
+def _demo_hash(secret: str) -> str:
+    """The hash of a demo password or PIN, computed once per secret: each PBKDF2 hash takes most of a
+    second on purpose, and the demo gives a dozen users the same few published secrets (the
+    README's logins), so sharing a salt among them hides nothing; hashing each anew made seeding
+    take 15 s. A user who changes their password or PIN gets a fresh salt as always."""
+    return make_password(secret)
+
+
 def _seed_staff(stores: list[Store]) -> int:
     users = []
     admin = User(
@@ -305,7 +316,7 @@ def _seed_staff(stores: list[Store]) -> int:
         is_superuser=True,
         email="admin@omnitill.example",
     )
-    admin.set_password(DEMO_PASSWORD)
+    admin.password = _demo_hash(DEMO_PASSWORD)
     users.append(admin)
     analyst = User(
         id=did("user", "analyst"),
@@ -315,7 +326,7 @@ def _seed_staff(stores: list[Store]) -> int:
         role=Role.ANALYST,
         is_staff=True,
     )
-    analyst.set_password(DEMO_PASSWORD)
+    analyst.password = _demo_hash(DEMO_PASSWORD)
     users.append(analyst)
     for n, store in enumerate(stores, start=1):
         for role, prefix, first in [
@@ -334,8 +345,8 @@ def _seed_staff(stores: list[Store]) -> int:
                 store=store,
                 is_staff=role == Role.STORE_MANAGER,
             )
-            user.set_password(DEMO_PASSWORD)
-            user.set_pin(PINS[role])
+            user.password = _demo_hash(DEMO_PASSWORD)
+            user.pin_hash = _demo_hash(PINS[role])
             users.append(user)
     User.objects.bulk_create(users)
     return len(users)

@@ -1,8 +1,9 @@
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.system.nodes import make_node, migrated_template
+from tests.system.nodes import make_node, migrated_template, seeded_cloud_template
 
 _started = pytest.StashKey[float]()
 
@@ -39,20 +40,26 @@ def workdir(tmp_path_factory):
 def chain(workdir, request):
     """A seeded cloud serving on loopback, and stores S01 and S02 enrolled with it (not yet synced)."""
     name = request.node.name[:40]
-    cloud = make_node("cloud", workdir, f"cloud-{name}")
+    cloud = make_node(
+        "cloud", workdir, f"cloud-{name}", template=seeded_cloud_template(workdir, products=60, members=5)
+    )
     stores = {}
     try:
-        cloud.manage("seed_demo", "--products", "60", "--members", "5")
         codes = cloud.shell(
             "from cloud.sync.services import enrollment_code_create as c; from retail.stores.models import Store as S\n"
             "print(' '.join(c(store=S.objects.get(code=k))[1] for k in ('S01', 'S02')))"
         ).split()
         cloud.serve()
-        for store_code, enrollment in zip(("S01", "S02"), codes, strict=True):
-            store = make_node("store", workdir, store_code)
-            store.db = store.db
-            stores[store_code] = store
-            store.manage("enroll", "--cloud", cloud.url, "--code", enrollment)
+        for store_code in ("S01", "S02"):
+            stores[store_code] = make_node("store", workdir, store_code)
+        # Both enroll at once: each is a process of its own, most of it Django starting.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            enrolled = [
+                pool.submit(store.manage, "enroll", "--cloud", cloud.url, "--code", enrollment)
+                for store, enrollment in zip(stores.values(), codes, strict=True)
+            ]
+            for done in enrolled:
+                done.result()
         yield cloud, stores
     finally:
         for node in [cloud, *stores.values()]:

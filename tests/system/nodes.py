@@ -209,9 +209,24 @@ def migrated_template(role: str, workdir: Path) -> Path:
     return template
 
 
-def make_node(role: str, workdir: Path, code: str = "cloud") -> Node:
+def seeded_cloud_template(workdir: Path, *, products: int, members: int) -> Path:
+    """A migrated cloud database with ``seed_demo``'s chain in it, seeded once per session: a test's
+    cloud starts from a copy (``make_node(..., template=)``), as if it had just been seeded."""
+    template = workdir / f"template-cloud-seeded-{products}-{members}.sqlite3"
+    if not template.exists():
+        staging = workdir / f"staging-cloud-seeded-{products}-{members}.sqlite3"
+        shutil.copy(migrated_template("cloud", workdir), staging)
+        node = Node("cloud", workdir, code=staging.stem)
+        node.manage("seed_demo", "--products", str(products), "--members", str(members))
+        with contextlib.closing(sqlite3.connect(staging)) as db:  # all of it in the file, no -wal
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        staging.rename(template)
+    return template
+
+
+def make_node(role: str, workdir: Path, code: str = "cloud", *, template: Path | None = None) -> Node:
     node = Node(role, workdir, code)
     for stale in (node.db.with_name(node.db.name + "-wal"), node.db.with_name(node.db.name + "-shm")):
         stale.unlink(missing_ok=True)
-    shutil.copy(migrated_template(role, workdir), node.db)
+    shutil.copy(template or migrated_template(role, workdir), node.db)
     return node
