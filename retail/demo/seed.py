@@ -6,7 +6,6 @@ and every projection is written equal to its ledger (on hand = sum of movements,
 
 from __future__ import annotations
 
-import functools
 import random
 import unicodedata
 import uuid
@@ -295,16 +294,18 @@ def seed_demo(*, products: int = 5000, members: int = 200, seed: int = 42) -> Se
     )
 
 
-@functools.cache
-def _demo_hash(secret: str) -> str:
-    """The hash of a demo password or PIN, computed once per secret: each PBKDF2 hash takes most of a
-    second on purpose, and the demo gives a dozen users the same few published secrets (the
-    README's logins), so sharing a salt among them hides nothing; hashing each anew made seeding
-    take 15 s. A user who changes their password or PIN gets a fresh salt as always."""
-    return make_password(secret)
-
-
 def _seed_staff(stores: list[Store]) -> int:
+    # Each demo secret is hashed once: a PBKDF2 hash takes most of a second on purpose, and the demo
+    # gives its users the same few published secrets (the README's logins), so a salt shared among
+    # them hides nothing; hashing each anew made seeding take 15 s. A user who changes their password
+    # or PIN gets a fresh salt as always.
+    hashes: dict[str, str] = {}
+
+    def _demo_hash(secret: str) -> str:
+        if secret not in hashes:
+            hashes[secret] = make_password(secret)
+        return hashes[secret]
+
     users = []
     admin = User(
         id=did("user", "admin"),

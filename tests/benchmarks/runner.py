@@ -38,9 +38,9 @@ def meets(metric: dict) -> bool:
 def machine_reference_ms() -> float:
     """How fast this machine runs plain Python: the best of three runs of a fixed loop, in ms.
 
-    The figures are wall and CPU times of Python processes, so they scale with it: the same code
-    measured 2.6 times slower on one machine of this workplace's 2-core kind than on another.
-    Printed first, it lets two runs' figures be compared; it is not a figure and has no target."""
+    The figures are wall and CPU times of Python processes, so they scale with it (docs/architecture.md,
+    "Tests and speed": machines of one kind have differed by a factor of about 3). Printed first, it
+    lets two runs' figures be compared; it is not a figure and has no target."""
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
