@@ -14,7 +14,7 @@ from cloud.sync.models import FeedEntry, FeedState, QuarantinedEvent, StoreCrede
 from retail.api_errors import DomainError
 from retail.outbox.models import Event
 from retail.replication.entitlement import SHARED_STATE_TYPES
-from retail.replication.wire import CLOUD_ORIGIN, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, dumps
+from retail.replication.wire import CLOUD_ORIGIN, MAX_BATCH_BYTES, MAX_PULL_EVENTS, dumps
 
 
 def secret_hash(secret: str) -> str:
@@ -59,7 +59,7 @@ class FeedPage:
 
 
 def feed_page(
-    *, store, cursor: int, limit: int = MAX_BATCH_EVENTS, max_bytes: int = MAX_BATCH_BYTES
+    *, store, cursor: int, limit: int = MAX_PULL_EVENTS, max_bytes: int = MAX_BATCH_BYTES
 ) -> FeedPage:
     """The store's entitled feed entries after ``cursor``, bounded in count and bytes.
 

@@ -24,7 +24,7 @@ from cloud.sync.services import (
 )
 from cloud.sync.shared_state import shared_state_publish
 from retail.api_errors import DomainError
-from retail.replication.wire import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION
+from retail.replication.wire import MAX_BATCH_BYTES, MAX_PULL_EVENTS, MAX_PUSH_EVENTS, PROTOCOL_VERSION
 
 
 class _SyncApi(APIView):
@@ -78,7 +78,7 @@ class SyncPushApi(_SyncApi):
         head_seq = serializers.IntegerField(required=False, min_value=0)
         oldest_unsynced_at = serializers.DateTimeField(required=False, allow_null=True)
         # Envelopes are checked by the service, not field by field here (bulk path).
-        events = serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH_EVENTS)
+        events = serializers.ListField(child=serializers.DictField(), max_length=MAX_PUSH_EVENTS)
 
     class OutputSerializer(serializers.Serializer):
         ack_seq = serializers.IntegerField()
@@ -92,12 +92,12 @@ class SyncPushApi(_SyncApi):
         events = request.data.get("events")
         if not isinstance(events, list):
             raise DomainError("events must be a list", code="invalid", status_code=400)
-        if len(events) > MAX_BATCH_EVENTS:
+        if len(events) > MAX_PUSH_EVENTS:
             raise DomainError(
-                f"at most {MAX_BATCH_EVENTS} events per batch",
+                f"at most {MAX_PUSH_EVENTS} events per batch",
                 code="batch_too_large",
                 status_code=413,
-                max_events=MAX_BATCH_EVENTS,
+                max_events=MAX_PUSH_EVENTS,
             )
         head = request.data.get("head_seq")
         oldest = (
@@ -119,7 +119,7 @@ class SyncPullApi(_SyncApi):
     class InputSerializer(serializers.Serializer):
         protocol = serializers.IntegerField(default=PROTOCOL_VERSION)
         cursor = serializers.IntegerField(min_value=0, max_value=2**63 - 1)  # a feed position is a bigint
-        limit = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_EVENTS, default=MAX_BATCH_EVENTS)
+        limit = serializers.IntegerField(min_value=1, max_value=MAX_PULL_EVENTS, default=MAX_PULL_EVENTS)
         max_bytes = serializers.IntegerField(
             min_value=1024, max_value=MAX_BATCH_BYTES, default=MAX_BATCH_BYTES
         )

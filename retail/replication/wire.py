@@ -19,8 +19,11 @@ import orjson
 from retail.outbox.encoding import PayloadEncoder
 
 PROTOCOL_VERSION = 1
-# Bounds of one push or pull batch: whichever is reached first ends the batch.
-MAX_BATCH_EVENTS = 2000
+# Bounds of one batch: whichever is reached first ends it. A push may carry more events than a
+# pull page: each push is one transaction at the cloud, whose fixed part (the day's rollup rows,
+# stock levels and feed marks it moves) is paid per batch, so a store catching up pays it less often.
+MAX_PUSH_EVENTS = 5000
+MAX_PULL_EVENTS = 2000
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 # A gzip body may not inflate beyond this (zip-bomb guard).
 MAX_INFLATED_BYTES = 16 * 1024 * 1024

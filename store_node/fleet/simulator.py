@@ -31,7 +31,7 @@ from decimal import Decimal
 import httpx
 
 from retail.pricing import Line, price_basket
-from retail.replication.wire import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION
+from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
 from store_node.sync.nudge import listen
 
 API = "/api/sync/v1/"
@@ -54,7 +54,7 @@ class FleetConfig:
     cycle_with_socket: float = 30.0  # SyncWorker.interval_with_socket: the nudge brings head office's changes
     report_every: float = 300.0  # SyncWorker.report_every: an empty push reports the head this often
     max_backoff: float = 300.0
-    batch_events: int = MAX_BATCH_EVENTS
+    batch_events: int = MAX_PUSH_EVENTS
     offline_every: float = 0.0  # mean seconds between outages per store (0: never)
     offline_for: float = 0.0
     backlog: int = 0  # sales rung offline before the store first comes back

@@ -36,7 +36,8 @@ from retail.replication.snapshot import SnapshotLoader
 from retail.replication.wire import (
     CLOUD_ORIGIN,
     MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS,
+    MAX_PULL_EVENTS,
+    MAX_PUSH_EVENTS,
     envelope_parse,
 )
 from store_node.sync.client import SyncClient, SyncHttpError
@@ -59,8 +60,12 @@ def _clock_worth_observing(env) -> bool:
 
 
 # As many events per batch as the protocol allows: the cloud applies a batch of sales set-based
-# (retail/replication/bulk.py), some 2,000 events in well under a second, far within the timeout.
-PUSH_BATCH_EVENTS = MAX_BATCH_EVENTS
+# (retail/replication/bulk.py), some 5,000 events in well under a second, far within the timeout.
+# A cloud that takes fewer says so (413 ``batch_too_large`` with ``max_events``) and gets fewer.
+PUSH_BATCH_EVENTS = MAX_PUSH_EVENTS
+# The batch's size is estimated from its payloads plus 200 bytes per envelope (its other fields
+# take about 130), so 90 % of the protocol's bound leaves margin.
+PUSH_BATCH_BYTES = MAX_BATCH_BYTES * 9 // 10
 PUSH_TIMEOUT_S = 120.0
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -115,7 +120,7 @@ def local_head_seq() -> int:
     return Event.objects.filter(origin=node_origin()).aggregate(m=Max("seq"))["m"] or 0
 
 
-def _push_batch(after: int) -> list[dict]:
+def _push_batch(after: int, limit: int | None = None) -> list[dict]:
     """The next batch of own events after ``after``, as wire envelopes. Each payload is the JSON text
     the outbox holds, passed through as it is (``orjson.Fragment``): a catch-up reads 100,000 events,
     and decoding each payload only to encode it again took most of the store's time."""
@@ -125,9 +130,9 @@ def _push_batch(after: int) -> list[dict]:
         .order_by("seq")
         .values_list("id", "origin", "seq", "hlc", "type", "schema", Cast("payload", TextField()))
     )
-    for event_id, origin, seq, hlc, type_, schema, payload in events[:PUSH_BATCH_EVENTS]:
+    for event_id, origin, seq, hlc, type_, schema, payload in events[: limit or PUSH_BATCH_EVENTS]:
         size += len(payload) + 200  # the envelope around the payload is well under 200 bytes
-        if batch and size > MAX_BATCH_BYTES // 2:  # half the bound: keep margin
+        if batch and size > PUSH_BATCH_BYTES:
             break
         batch.append(
             {"id": str(event_id), "origin": origin, "seq": seq, "hlc": hlc, "type": type_, "schema": schema,
@@ -164,14 +169,14 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None, report_he
     head = local_head_seq()
     if not report_head and state.pushed_seq >= head:
         return 0
-    start, pushed = state.pushed_seq, 0
-    batch = _push_batch(state.pushed_seq) if state.pushed_seq < head else []
+    start, pushed, limit = state.pushed_seq, 0, PUSH_BATCH_EVENTS
+    batch = _push_batch(state.pushed_seq, limit) if state.pushed_seq < head else []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
         while True:
             in_flight = sender.submit(
                 client.push, events=batch, head_seq=head, oldest_unsynced_at=_oldest_unsynced(batch)
             )
-            following = _push_batch(batch[-1]["seq"]) if batch and batch[-1]["seq"] < head else []
+            following = _push_batch(batch[-1]["seq"], limit) if batch and batch[-1]["seq"] < head else []
             try:
                 answer = in_flight.result()
             except SyncHttpError as exc:
@@ -179,7 +184,12 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None, report_he
                 if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 < state.pushed_seq:
                     state.pushed_seq = expected - 1  # the cloud holds less than we thought: resend from there
                     SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
-                    batch = _push_batch(state.pushed_seq)
+                    batch = _push_batch(state.pushed_seq, limit)
+                    continue
+                smaller = exc.body.get("max_events")
+                if exc.code == "batch_too_large" and isinstance(smaller, int) and 0 < smaller < len(batch):
+                    limit = smaller  # a cloud that takes fewer per batch (an older release): send fewer
+                    batch = _push_batch(state.pushed_seq, limit)
                     continue
                 raise
             ack = int(answer["ack_seq"])
@@ -196,7 +206,7 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None, report_he
             if progress:
                 progress("push", max(0, ack - start), max(0, head - start))
             if rewound:
-                batch = _push_batch(ack) if ack < head else []
+                batch = _push_batch(ack, limit) if ack < head else []
                 continue
             if ack >= head or not batch or ack < batch[-1]["seq"]:
                 return pushed
@@ -268,7 +278,7 @@ def sync_pull(
     while max_pages is None or pages < max_pages:
         cursor = _state().pull_cursor
         try:
-            page = client.pull(cursor=cursor, limit=MAX_BATCH_EVENTS, max_bytes=MAX_BATCH_BYTES)
+            page = client.pull(cursor=cursor, limit=MAX_PULL_EVENTS, max_bytes=MAX_BATCH_BYTES)
         except SyncHttpError as exc:
             if exc.code == "cursor_expired":
                 sync_snapshot_load(client=client, progress=progress)

@@ -1,11 +1,12 @@
 """Sync speed with real processes: a cloud (daphne on PostgreSQL) and store nodes (SQLite).
 
 * ``sync.cloud_ingest_events_per_s``: stock.moved events of one store pushed over HTTP (gzip'd
-  batches of 2,000, as a store sends them) and applied by one cloud process on PostgreSQL.
-  100,000 events (20,000 with ``--quick``).
+  batches of 2,000: a store sends up to 5,000, so this is the harder case) and applied by one cloud
+  process on PostgreSQL. 100,000 events (20,000 with ``--quick``).
 * ``sync.catchup_100k_s``: a store back after a week with 20,000 sales (2,000 quick), each one
   ``sale.completed`` + 3 ``stock.moved`` + ``points.posted`` = 5 events, written into its outbox
-  in bulk before the clock starts, while head office changed 5,000 prices (500 quick): wall time of
+  in bulk before the clock starts (ids are UUIDv7, ``retail.ids.new_id``, as a store makes them),
+  while head office changed 5,000 prices (500 quick): wall time of
   ``manage.py sync --once`` until fully up to date both ways.
 * ``sync.catchup_peak_rss_mb``: the peak resident memory of that ``sync --once`` process.
 * ``sync.catalog_load_100k_s``: a new store's first ``sync --once`` (the snapshot) against a cloud
@@ -30,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,7 @@ if __package__ in (None, ""):
 
 import httpx  # noqa: E402
 
+from retail.ids import new_id  # noqa: E402  (the ids real stores make: UUIDv7, in time order)
 from tests.benchmarks.runner import BenchIncomplete  # noqa: E402
 from tests.system.nodes import PY, Node, make_node  # noqa: E402
 
@@ -95,14 +96,14 @@ def bench_ingest(workdir: Path, events: int) -> float:
         for start in range(0, events, 2000):
             batch = [
                 {
-                    "id": str(uuid.uuid4()),
+                    "id": str(new_id()),
                     "origin": "S01",
                     "seq": seq,
                     "hlc": hlc0 + seq,
                     "type": "stock.moved",
                     "schema": 1,
                     "payload": {
-                        "id": str(uuid.uuid4()),
+                        "id": str(new_id()),
                         "store_id": store_id,
                         "product_id": products[seq % len(products)],
                         "kind": "sale",
@@ -138,17 +139,17 @@ def _fill_outbox(store: Node, cloud_ids: dict, sales: int) -> int:
     rows, seq = [], store.value("select coalesce(max(seq), 0) from outbox_event where origin='S01'") or 0
     products = cloud_ids["products"]
     for n in range(sales):
-        sale_id = str(uuid.uuid4())
+        sale_id = str(new_id())
         lines = []
         events = []
         for i in range(3):
             product = products[(n * 3 + i) % len(products)]
             lines.append(
-                {"id": str(uuid.uuid4()), "position": i + 1, "product_id": product, "sku": "", "description": "x", "barcode": "",
+                {"id": str(new_id()), "position": i + 1, "product_id": product, "sku": "", "description": "x", "barcode": "",
                  "quantity": "1.000", "unit_price": "1.00", "line_discount": "0.00", "sale_discount_share": "0.00",
                  "line_total": "1.00", "tax_class": "STD", "tax_rate": "0.1900", "voided": False, "original_line_id": None, "restock": True}
             )  # fmt: skip
-            events.append(("stock.moved", {"id": str(uuid.uuid4()), "store_id": cloud_ids["store"], "product_id": product, "kind": "sale",
+            events.append(("stock.moved", {"id": str(new_id()), "store_id": cloud_ids["store"], "product_id": product, "kind": "sale",
                            "quantity": "-1.000", "reference": sale_id, "note": "", "created_at": "2026-03-01T10:00:00Z"}))  # fmt: skip
         sale = {
             "id": sale_id, "kind": "sale", "store_id": cloud_ids["store"], "terminal_id": cloud_ids["terminal"], "shift_id": None,
@@ -157,17 +158,17 @@ def _fill_outbox(store: Node, cloud_ids: dict, sales: int) -> int:
             "subtotal": "3.00", "discount_total": "0.00", "tax_total": "0.48", "total": "3.00", "cash_rounding": "0.00",
             "points_earned": 3, "lines": lines, "discounts": [],
             "tax_lines": [{"tax_class": "STD", "rate": "0.1900", "taxable": "2.52", "tax": "0.48"}],
-            "tenders": [{"id": str(uuid.uuid4()), "kind": "cash", "amount": "3.00", "tendered": "5.00", "change": "2.00",
+            "tenders": [{"id": str(new_id()), "kind": "cash", "amount": "3.00", "tendered": "5.00", "change": "2.00",
                          "reference": "", "approved": True, "points": 0}],
         }  # fmt: skip
         events = [("sale.completed", sale), *events]
-        events.append(("points.posted", {"id": str(uuid.uuid4()), "member_id": cloud_ids["member"], "kind": "earn", "points": 3,
+        events.append(("points.posted", {"id": str(new_id()), "member_id": cloud_ids["member"], "kind": "earn", "points": 3,
                        "sale_id": sale_id, "reason": "", "created_at": "2026-03-01T10:01:00Z"}))  # fmt: skip
         for type_, payload in events:
             seq += 1
             rows.append(
                 (
-                    uuid.uuid4().hex,
+                    new_id().hex,
                     "S01",
                     seq,
                     (now_ms << 16) + seq,

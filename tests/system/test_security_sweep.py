@@ -26,6 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from deploy.prodlike import ProdLikeCloud
+from retail.replication.wire import MAX_PUSH_EVENTS
 from store_node.sync.nudge import NudgeError, listen
 from tests.system.chaos import require_services
 from tests.system.nodes import PY, ROOT, make_node
@@ -222,8 +223,14 @@ def test_oversized_and_malformed_bodies_are_refused_before_parsing(sweep):
         assert 400 <= answer.status_code < 500, answer.text[:300]
         assert time.monotonic() - started < 10, "the inflation limit did not stop the bomb early"
         counter[f"gzip bomb ({len(bomb) // 1024} KiB inflating to 200 MiB)"] += 1
-        too_many = {"protocol": 1, "events": [{"seq": i} for i in range(1, 2002)]}
-        _refused(client.post("push", json=too_many), 413, "batch_too_large", counter, "2,001 events")
+        too_many = {"protocol": 1, "events": [{"seq": i} for i in range(1, MAX_PUSH_EVENTS + 2)]}
+        _refused(
+            client.post("push", json=too_many),
+            413,
+            "batch_too_large",
+            counter,
+            f"{MAX_PUSH_EVENTS + 1:,} events",
+        )
         bad = {
             "invalid JSON": (b'{"protocol": 1, "events": [', {"Content-Type": "application/json"}),
             "invalid gzip": (b"\x1f\x8bnot gzip at all", gz),

@@ -11,6 +11,7 @@ import pytest
 from cloud.reporting.models import DailyProductSales, DailyStoreSales, DailyTender, RolledUpSale
 from cloud.sync.models import QuarantinedEvent, StoreSyncState
 from retail.members.models import Member
+from retail.replication.wire import MAX_PUSH_EVENTS
 from retail.stock.models import StockLevel, StockMovement
 from tests.cloud.sync.conftest import envelope, moved, push
 from tests.factories import make_terminal, make_user
@@ -61,6 +62,20 @@ def test_a_gap_is_refused_naming_the_expected_seq(enrolled):
     assert response.json()["code"] == "seq_gap"
     assert response.json()["expected_seq"] == 2
     assert StockMovement.objects.count() == 1
+
+
+def test_a_push_of_the_full_bound_is_taken_and_one_more_event_is_refused_naming_the_bound(enrolled):
+    # given a backlog one event longer than a push may carry
+    events = _moves(enrolled, range(1, MAX_PUSH_EVENTS + 2))
+    # when S01 pushes all of it at once, then it is refused whole, naming how many a push may carry
+    response = push(enrolled["clients"]["S01"], events)
+    assert response.status_code == 413
+    assert (response.json()["code"], response.json()["max_events"]) == ("batch_too_large", MAX_PUSH_EVENTS)
+    assert StockMovement.objects.count() == 0
+    # and a batch of exactly that many is applied whole
+    answer = push(enrolled["clients"]["S01"], events[:MAX_PUSH_EVENTS]).json()
+    assert (answer["ack_seq"], answer["applied"]) == (MAX_PUSH_EVENTS, MAX_PUSH_EVENTS)
+    assert StockMovement.objects.count() == MAX_PUSH_EVENTS
 
 
 def test_a_batch_with_a_hole_inside_is_refused(enrolled):

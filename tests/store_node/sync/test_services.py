@@ -111,6 +111,34 @@ def test_a_backlog_goes_in_bounded_batches_and_a_batch_taken_in_part_is_resent_f
     assert SyncState.objects.get().pushed_seq == 7
 
 
+def test_a_cloud_that_takes_fewer_events_per_batch_gets_fewer(store, cloud, monkeypatch):
+    # given a store that sends up to 5 events per batch, 7 own events, and a cloud (an older release)
+    # that takes at most 3 and says so the way the protocol does (413 batch_too_large, max_events)
+    import store_node.sync.services as services
+
+    monkeypatch.setattr(services, "PUSH_BATCH_EVENTS", 5)
+    _sell(store, make_product(), 7)
+    handle, sent = cloud.handle, []
+
+    def at_most_three(request):
+        if request.url.path.endswith("/push"):
+            events = json.loads(gzip.decompress(request.content))["events"]
+            sent.append([e["seq"] for e in events])
+            if len(events) > 3:
+                body = {"detail": "at most 3 events per batch", "code": "batch_too_large", "max_events": 3}
+                return httpx.Response(413, json=body)
+        return handle(request)
+
+    cloud.handle = at_most_three
+    # when it pushes
+    pushed = sync_push(client=_client(cloud))
+    # then the refused batch changed nothing, and the store sent the rest in batches of 3, once each
+    assert pushed == 7
+    assert sent == [[1, 2, 3, 4, 5], [1, 2, 3], [4, 5, 6], [7]]
+    assert [e["seq"] for e in cloud.received] == [1, 2, 3, 4, 5, 6, 7]
+    assert SyncState.objects.get().pushed_seq == 7
+
+
 def _price_event(fseq, product, amount):
     return {
         "id": str(uuid.uuid4()),
