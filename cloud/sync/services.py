@@ -55,7 +55,7 @@ from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
-from retail.replication.bulk import FACT_TYPES, facts_apply_bulk
+from retail.replication.bulk import FACT_TYPES, facts_apply_bulk, facts_parse
 from retail.replication.entitlement import Audience, feed_audiences, nudges
 from retail.replication.errors import ApplyRefused, quarantine_fields
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
@@ -399,6 +399,13 @@ def sync_push_ingest(
     StoreSyncState.objects.get_or_create(store=store)
     _feed_state()
     max_skew = getattr(settings, "SYNC_MAX_CLOCK_SKEW_MS", None)
+    hooks = CloudHooks(defer_rollups=True)
+    ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
+    if max_skew is not None:
+        ctx.max_skew_ms = max_skew
+    # Before the store's lock: a store keeps two pushes in flight, and the one behind is parsed
+    # while the one ahead is applied.
+    parsed_ahead = facts_parse(envs, ctx)
     with transaction.atomic():
         state = StoreSyncState.objects.select_for_update().get(store=store)
         fresh = [env for env in envs if env.seq > state.ack_seq]
@@ -410,10 +417,6 @@ def sync_push_ingest(
                 expected_seq=state.ack_seq + 1,
             )
         _members_lock(fresh)
-        hooks = CloudHooks(defer_rollups=True)
-        ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
-        if max_skew is not None:
-            ctx.max_skew_ms = max_skew
         published: list[tuple[Envelope, Audience]] = []
         newest_trusted = 0
 
@@ -432,7 +435,7 @@ def sync_push_ingest(
                 j = i
                 while j < len(fresh) and fresh[j].type in FACT_TYPES:
                     j += 1
-                done, left = facts_apply_bulk(fresh[i:j], ctx)
+                done, left = facts_apply_bulk(fresh[i:j], ctx, parsed=parsed_ahead)
                 for env in done:
                     applied(env)
                 one_by_one, i = left, j

@@ -11,10 +11,12 @@ Guarantees kept here (docs/sync-protocol.md):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -151,6 +153,21 @@ def _oldest_unsynced(batch: list[dict]):
     )
 
 
+# Pushes in flight at once. The cloud applies one batch of a store at a time (its transaction holds
+# the store's sync state row), so the second request waits there; meanwhile its body was sent,
+# inflated and parsed, which a store catching up otherwise waits for after every acknowledgement.
+PUSH_IN_FLIGHT = 2
+
+
+@dataclass
+class _Sent:
+    batch: list[dict]
+    answer: Future
+    # Sent while an earlier batch was still unanswered: a seq_gap for it may only mean that it
+    # reached the cloud before that one was applied, not that the cloud lost anything.
+    behind: bool
+
+
 def sync_push(*, client: SyncClient, progress: Progress | None = None, report_head: bool = True) -> int:
     """Push every unacknowledged own event in bounded batches; returns how many the cloud took.
 
@@ -160,57 +177,98 @@ def sync_push(*, client: SyncClient, progress: Progress | None = None, report_he
     only every few minutes (``SyncWorker.report_every``): a store's next event would find the same,
     as a ``seq_gap`` naming where to resume, and a nudge need not cost a second request.
 
-    While the cloud applies a batch, the next one (from the end of the one in flight) is read: the
-    request goes out from a worker thread (HTTP only; every database read and write stays on this
-    thread and its connection), and the batch read ahead is used only when the cloud acknowledged
-    the whole batch in flight. Nothing is recorded before an acknowledgement, as without it.
+    Up to ``PUSH_IN_FLIGHT`` batches are in flight, each the one after the batch sent before it;
+    the requests go out from worker threads (HTTP only: every database read and write stays on
+    this thread and its connection). Answers are taken in the order sent, and nothing is recorded
+    before an acknowledgement. The cloud decides by its ack alone, so a batch that arrives before
+    the one ahead of it was applied is refused with ``seq_gap`` and applies nothing; it is sent
+    again. When an answer is not a whole acknowledgement (an error, a partial or rewound ack), the
+    batches behind it are waited for, their answers set aside, and the push goes on from what the
+    cloud acknowledged.
     """
     state = _state()
     head = local_head_seq()
     if not report_head and state.pushed_seq >= head:
         return 0
     start, pushed, limit = state.pushed_seq, 0, PUSH_BATCH_EVENTS
-    batch = _push_batch(state.pushed_seq, limit) if state.pushed_seq < head else []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
-        while True:
-            in_flight = sender.submit(
+    with ThreadPoolExecutor(max_workers=PUSH_IN_FLIGHT, thread_name_prefix="sync-push") as sender:
+        in_flight: deque[_Sent] = deque()
+
+        def send(batch: list[dict]) -> None:
+            answer = sender.submit(
                 client.push, events=batch, head_seq=head, oldest_unsynced_at=_oldest_unsynced(batch)
             )
-            following = _push_batch(batch[-1]["seq"], limit) if batch and batch[-1]["seq"] < head else []
-            try:
-                answer = in_flight.result()
-            except SyncHttpError as exc:
-                expected = exc.body.get("expected_seq")
-                if exc.code == "seq_gap" and isinstance(expected, int) and expected - 1 < state.pushed_seq:
-                    state.pushed_seq = expected - 1  # the cloud holds less than we thought: resend from there
-                    SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
-                    batch = _push_batch(state.pushed_seq, limit)
+            in_flight.append(_Sent(batch, answer, behind=bool(in_flight)))
+
+        def fill() -> None:
+            """Keep the pipe full: the next batch after the last one sent, while events wait."""
+            while len(in_flight) < PUSH_IN_FLIGHT and in_flight and in_flight[-1].batch:
+                after = in_flight[-1].batch[-1]["seq"]
+                if after >= head:
+                    return
+                send(_push_batch(after, limit))
+
+        def settle() -> None:
+            """Wait for every batch still in flight; what they say is superseded by what comes next."""
+            while in_flight:
+                with contextlib.suppress(Exception):
+                    in_flight.popleft().answer.result()
+
+        def resend() -> None:
+            settle()
+            send(_push_batch(state.pushed_seq, limit) if state.pushed_seq < head else [])
+
+        try:
+            send(_push_batch(state.pushed_seq, limit) if state.pushed_seq < head else [])
+            while True:
+                fill()
+                sent = in_flight.popleft()
+                try:
+                    answer = sent.answer.result()
+                except SyncHttpError as exc:
+                    expected = exc.body.get("expected_seq")
+                    if exc.code == "seq_gap" and isinstance(expected, int):
+                        if sent.behind and expected - 1 <= state.pushed_seq:
+                            resend()  # it overtook the batch ahead of it, or that one was taken in part
+                            continue
+                        if expected - 1 < state.pushed_seq:
+                            # The cloud holds less than we thought: resend from there.
+                            state.pushed_seq = expected - 1
+                            SyncState.objects.filter(pk=1).update(pushed_seq=state.pushed_seq)
+                            resend()
+                            continue
+                    smaller = exc.body.get("max_events")
+                    if (
+                        exc.code == "batch_too_large"
+                        and isinstance(smaller, int)
+                        and 0 < smaller < len(sent.batch)
+                    ):
+                        limit = smaller  # a cloud that takes fewer per batch (an older release): send fewer
+                        resend()
+                        continue
+                    raise
+                ack = int(answer["ack_seq"])
+                if ack > head:
+                    raise DomainError(
+                        f"the cloud acknowledges seq {ack} but this store's outbox ends at {head}: restored "
+                        "from an old backup? Stop and call support; do not sell until resolved.",
+                        code="ack_ahead_of_outbox",
+                    )
+                rewound = ack < state.pushed_seq
+                pushed += max(0, ack - state.pushed_seq)
+                state.pushed_seq = ack
+                SyncState.objects.filter(pk=1).update(pushed_seq=ack)
+                if progress:
+                    progress("push", max(0, ack - start), max(0, head - start))
+                if rewound:
+                    resend()
                     continue
-                smaller = exc.body.get("max_events")
-                if exc.code == "batch_too_large" and isinstance(smaller, int) and 0 < smaller < len(batch):
-                    limit = smaller  # a cloud that takes fewer per batch (an older release): send fewer
-                    batch = _push_batch(state.pushed_seq, limit)
-                    continue
-                raise
-            ack = int(answer["ack_seq"])
-            if ack > head:
-                raise DomainError(
-                    f"the cloud acknowledges seq {ack} but this store's outbox ends at {head}: restored from "
-                    "an old backup? Stop and call support; do not sell until resolved.",
-                    code="ack_ahead_of_outbox",
-                )
-            rewound = ack < state.pushed_seq
-            pushed += max(0, ack - state.pushed_seq)
-            state.pushed_seq = ack
-            SyncState.objects.filter(pk=1).update(pushed_seq=ack)
-            if progress:
-                progress("push", max(0, ack - start), max(0, head - start))
-            if rewound:
-                batch = _push_batch(ack, limit) if ack < head else []
-                continue
-            if ack >= head or not batch or ack < batch[-1]["seq"]:
-                return pushed
-            batch = following  # the cloud took the whole batch: the one read ahead follows it
+                if ack >= head or not sent.batch or ack < sent.batch[-1]["seq"]:
+                    return pushed  # up to date, or the cloud took this batch in part: stop here
+                if not in_flight:
+                    send(_push_batch(ack, limit))
+        finally:
+            settle()
 
 
 # ---------------------------------------------------------------- pull

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from email.utils import formatdate
 
@@ -22,12 +23,19 @@ class FakeCloud:
         self.requests: list[str] = []
         self.stores_seen: dict | None = None  # the other stores' last contact, sent with a last page
         self.clock_behind_s: float | None = None  # answers carry a Date header this far behind ours
+        self._one_at_a_time = (
+            threading.Lock()
+        )  # a store has two pushes in flight; the real cloud serializes them
+        self.on_arrival = None  # called with each request before it waits its turn (a test may hold it there)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.answer)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
-        response = self.handle(request)
+        if self.on_arrival is not None:
+            self.on_arrival(request)
+        with self._one_at_a_time:
+            response = self.handle(request)
         if self.clock_behind_s is not None:
             response.headers["Date"] = formatdate(time.time() - self.clock_behind_s, usegmt=True)
         return response
