@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
+from retail.broadcast import group_send_soon
+
 GROUP = "reporting.live"
-log = logging.getLogger(__name__)
 
 # Per thread (as database connections are): the (store, day) pairs changed by the open transaction.
 _local = threading.local()
@@ -27,16 +25,11 @@ def _flush() -> None:
     _pending().clear()
     if not changed:
         return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            GROUP,
-            {"type": "figures.changed", "changes": [{"store_id": s, "day": d} for s, d in changed]},
-        )
-    except Exception:  # a dashboard nudge must never break applying sales
-        log.exception("could not notify live dashboards")
+    # Not waited for: the request that applied the sales answers (and returns its database
+    # connection) without waiting for the server's event loop to send this.
+    group_send_soon(
+        GROUP, {"type": "figures.changed", "changes": [{"store_id": s, "day": d} for s, d in changed]}
+    )
 
 
 def live_notify(*, store_id, day) -> None:

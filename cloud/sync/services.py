@@ -24,8 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, Subquery
@@ -47,6 +45,7 @@ from cloud.sync.models import (
 from cloud.sync.selectors import secret_hash
 from cloud.sync.shared_state import points_changes_mark, stock_changes_mark
 from retail.api_errors import DomainError, Invalid, PermissionRefused
+from retail.broadcast import group_send_soon
 from retail.dbcopy import rows_insert
 from retail.ids import new_id
 from retail.members.models import Member
@@ -214,10 +213,9 @@ def feed_publish_cloud(*, limit: int = 5000) -> int:
 
 
 def stores_nudge() -> None:
-    """Tell connected stores there is more for them (after commit; best effort, polling backs it up)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(NUDGE_GROUP, {"type": "sync.more"})
+    """Tell connected stores there is more for them (after commit; best effort, polling backs it up;
+    not waited for: ``retail.broadcast``)."""
+    group_send_soon(NUDGE_GROUP, {"type": "sync.more"})
 
 
 # ---------------------------------------------------------------- ingesting a store's batch
