@@ -8,8 +8,8 @@ cloud workers, the pushes spent 90 % of their time waiting there, each holding i
 connection from the pool, so other requests queued for a connection.
 
 ``group_send_soon`` hands the send to that same loop and returns at once: the message goes out
-when the loop gets to it, in the order handed over. A failure is logged, never raised (polling
-backs every nudge up). Outside a served request (a management command, a test's client) there is
+when the loop gets to it (two sends handed over together may interleave; a nudge only says "look
+again", so order does not matter). A failure is logged, never raised (polling backs every nudge up). Outside a served request (a management command, a test's client) there is
 no serving loop, and it sends at once and waits, as ``async_to_sync`` does.
 """
 
