@@ -320,22 +320,22 @@ _PARSE_ERRORS = (_Unusual, KeyError, TypeError, ValueError, AttributeError, Inva
 _UNUSUAL = object()  # a parse ahead's mark of an event this path leaves to the careful one
 
 
+def _fact_parse(env: Envelope, ctx) -> Any:
+    """The rows of one fact, or ``_UNUSUAL`` for an event this path leaves to the careful one."""
+    if env.schema != 1 or env.type not in _PARSERS:
+        return _UNUSUAL
+    try:
+        return _PARSERS[env.type](env, ctx)
+    except _PARSE_ERRORS:
+        return _UNUSUAL
+
+
 def facts_parse(envs: list[Envelope], ctx) -> dict[int, Any]:
     """Parse the facts of a batch ahead, outside any transaction (the receiver then holds the
     sender's lock for less time); ``facts_apply_bulk(..., parsed=)`` takes the result. By ``seq``:
     the parsed row, or a mark that the event is unusual. Reads nothing from the database: what an
     event names is looked up when it is applied."""
-    parsed: dict[int, Any] = {}
-    for env in envs:
-        if env.type not in FACT_TYPES:
-            continue
-        try:
-            if env.schema != 1:
-                raise _Unusual
-            parsed[env.seq] = _PARSERS[env.type](env, ctx)
-        except _PARSE_ERRORS:
-            parsed[env.seq] = _UNUSUAL
-    return parsed
+    return {env.seq: _fact_parse(env, ctx) for env in envs if env.type in FACT_TYPES}
 
 
 def facts_apply_bulk(
@@ -369,16 +369,12 @@ def _facts_apply(
     wanted_members: set = set()
     left: list[Envelope] = []
     for env in envs:
-        try:
-            row = ahead.get(env.seq)
-            if row is None:
-                if env.schema != 1 or env.type not in _PARSERS:
-                    raise _Unusual
-                row = _PARSERS[env.type](env, ctx)
-            elif row is _UNUSUAL:
-                raise _Unusual
+        row = ahead.get(env.seq)
+        if row is None:
+            row = _fact_parse(env, ctx)
+        if row is not _UNUSUAL:
             parsed.append((env, row))
-        except _PARSE_ERRORS:
+        else:
             left.append(env)
             if isinstance(env.payload, dict):
                 left_ids.add(_key(env.payload.get("id")))
