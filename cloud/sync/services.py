@@ -576,6 +576,7 @@ class SnapshotFile:
         self.cancelled = False
         self._changed = threading.Condition()
         self.started = threading.Event()  # the cursor is known (or the build failed)
+        self.failed_early = False  # the build failed before the cursor was known: nothing to stream
 
     def publish(self, *, done: bool = False) -> None:
         self.file.flush()
@@ -587,6 +588,7 @@ class SnapshotFile:
     def fail(self, error: BaseException) -> None:
         with self._changed:
             self.error = error
+            self.failed_early = not self.started.is_set()
             self._changed.notify_all()
         self.started.set()
 
@@ -638,14 +640,17 @@ def _snapshot_write(*, store: Store, snap: SnapshotFile, attempts: int) -> None:
             with gzip.GzipFile(fileobj=snap.file, mode="wb", compresslevel=5) as gz:
                 header = {"t": "header", "format": SNAPSHOT_FORMAT, "protocol": PROTOCOL_VERSION}
                 gz.write(snapshot_line({**header, "cursor": state.last_seq, "store": store.code}))
-                for row in snapshot_rows(store_id=store.id):
-                    gz.write(snapshot_line(row))
-                    rows += 1
-                    if rows % 5000 == 0:
-                        if snap.cancelled:
-                            raise _SnapshotCancelled
-                        gz.flush(zlib.Z_SYNC_FLUSH)  # the reader may send what is compressed so far
-                        snap.publish()
+                # Closed here, not when collected: an abandoned query's cursor would be closed by
+                # the garbage collector after this thread closed its connection.
+                with contextlib.closing(snapshot_rows(store_id=store.id)) as all_rows:
+                    for row in all_rows:
+                        gz.write(snapshot_line(row))
+                        rows += 1
+                        if rows % 5000 == 0:
+                            if snap.cancelled:
+                                raise _SnapshotCancelled
+                            gz.flush(zlib.Z_SYNC_FLUSH)  # the reader may send what is compressed so far
+                            snap.publish()
                 gz.write(snapshot_line({"t": "end", "rows": rows}))
             snap.rows = rows
             snap.publish(done=True)
@@ -685,7 +690,9 @@ def snapshot_start(*, store: Store, attempts: int = 5) -> SnapshotFile:
 
     threading.Thread(target=write, name=f"snapshot-{store.code}", daemon=True).start()
     snap.started.wait()
-    if snap.error is not None:
+    with snap._changed:
+        failed_early = snap.failed_early
+    if failed_early:  # no cursor, no response; a later failure cuts the stream short instead
         snap.file.close()
         raise snap.error
     return snap

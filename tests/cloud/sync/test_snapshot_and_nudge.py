@@ -288,6 +288,55 @@ def test_the_snapshot_streams_while_a_thread_writes_it_and_ends_with_every_row()
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_snapshot_that_fails_just_after_its_cursor_is_still_a_stream_cut_short(monkeypatch):
+    # given a snapshot whose rows fail right after the cursor is published, and a view that only
+    # looks at the build after that failure (the order two threads may take)
+    import threading
+
+    import cloud.sync.services as services
+    from tests.factories import make_product, make_store
+
+    store = make_store("S09")
+    make_product("1.00")
+
+    def failing_rows(*, store_id):
+        yield from ()
+        raise RuntimeError("the database went away")
+
+    class StartedSeenLate(threading.Event):
+        """The view's wait for the cursor returns only once the build has failed."""
+
+        def __init__(self, failed):
+            super().__init__()
+            self.failed = failed
+
+        def wait(self, timeout=None):
+            super().wait(timeout)
+            return self.failed.wait(5)
+
+    class LooksLate(services.SnapshotFile):
+        def __init__(self):
+            super().__init__()
+            self.failed = threading.Event()
+            self.started = StartedSeenLate(self.failed)
+
+        def fail(self, error):
+            super().fail(error)
+            self.failed.set()
+
+    monkeypatch.setattr(services, "snapshot_rows", failing_rows)
+    monkeypatch.setattr(services, "SnapshotFile", LooksLate)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_token(store)}")
+    # when the store asks for it, then the answer is a stream (the cursor was known), not a 500,
+    # and it breaks off before any end row
+    response = client.get("/api/sync/v1/snapshot")
+    assert response.status_code == 200
+    with pytest.raises(RuntimeError, match="could not be written"):
+        async_to_sync(_collect)(response.streaming_content)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_snapshot_whose_writing_fails_midway_is_cut_short_without_its_end(monkeypatch):
     # given a store whose snapshot's rows fail after the first one
     import cloud.sync.services as services
@@ -299,8 +348,11 @@ def test_a_snapshot_whose_writing_fails_midway_is_cut_short_without_its_end(monk
 
     def failing_rows(*, store_id):
         rows = real_rows(store_id=store_id)
-        yield next(rows)
-        raise RuntimeError("the database went away")
+        try:
+            yield next(rows)
+            raise RuntimeError("the database went away")
+        finally:
+            rows.close()  # its cursor, before the writer thread closes its connection
 
     monkeypatch.setattr(services, "snapshot_rows", failing_rows)
     client = APIClient()
