@@ -17,5 +17,8 @@ from cloud.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
 
 from retail.runtime import startup_objects_freeze  # noqa: E402
+from retail.serving import serving_tune  # noqa: E402
+
+serving_tune()  # daphne serves only once this module is loaded: costs of Twisted and autobahn we skip
 
 startup_objects_freeze()  # after loading everything: a long-lived process

@@ -111,14 +111,23 @@ def channel_layers(redis_url: str | None, *, max_connections: int = 1000) -> dic
     ``max_connections``: the size of each process's Redis connection pool. redis-py's asyncio pool
     holds 100 by default and then raises ``MaxConnectionsError`` at once instead of waiting: 250
     stores' nudge sockets joining their group together on one worker (the 500-store fleet coming
-    back) took more than that. Redis itself accepts 10,000 clients."""
+    back) took more than that. Redis itself accepts 10,000 clients.
+
+    ``socket_timeout``: a consumer waits for its messages with a blocking ``BZPOPMIN`` of
+    ``RedisChannelLayer.brpop_timeout`` (5 s). redis-py 8 gives every socket a 5 s read timeout by
+    default, so an idle consumer's wait raised ``TimeoutError: Timeout reading from ...`` and daphne
+    closed its WebSocket (1011): every quiet store's nudge socket dropped and reconnected about every
+    5 s (django/channels_redis#422). The read timeout here is three blocking waits: a live Redis
+    always answers within one, a dead connection is still noticed."""
     if redis_url:
-        return {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [{"address": redis_url, "max_connections": max_connections}]},
-            }
+        from channels_redis.core import RedisChannelLayer
+
+        host = {
+            "address": redis_url,
+            "max_connections": max_connections,
+            "socket_timeout": 3 * RedisChannelLayer.brpop_timeout,
         }
+        return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}}
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
