@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
@@ -23,7 +22,9 @@ def test_the_redis_layers_read_timeout_outlasts_its_blocking_wait_for_messages()
 )
 def test_an_idle_consumer_waits_on_redis_past_redis_pys_default_read_timeout():
     async def wait_idle() -> str:
-        layer = get_channel_layer()
+        # A layer of its own, built from the settings' configuration: the wait below is cancelled
+        # mid-read, and the process's shared layer (other tests' consumers) must not see that.
+        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
         channel = await layer.new_channel()
         try:
             # nothing is sent: the wait must end by our timeout, not by redis-py's TimeoutError
