@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -113,19 +114,26 @@ def channel_layers(redis_url: str | None, *, max_connections: int = 1000) -> dic
     stores' nudge sockets joining their group together on one worker (the 500-store fleet coming
     back) took more than that. Redis itself accepts 10,000 clients.
 
-    ``socket_timeout``: a consumer waits for its messages with a blocking ``BZPOPMIN`` of
-    ``RedisChannelLayer.brpop_timeout`` (5 s). redis-py 8 gives every socket a 5 s read timeout by
-    default, so an idle consumer's wait raised ``TimeoutError: Timeout reading from ...`` and daphne
-    closed its WebSocket (1011): every quiet store's nudge socket dropped and reconnected about every
-    5 s (django/channels_redis#422). The read timeout here is three blocking waits: a live Redis
-    always answers within one, a dead connection is still noticed."""
+    ``socket_timeout``: none. A consumer waits for its messages with a blocking ``BZPOPMIN`` of
+    ``RedisChannelLayer.brpop_timeout`` (5 s), so redis-py 8's default read timeout of 5 s made an
+    idle consumer's wait raise ``TimeoutError`` and daphne close its WebSocket (django/channels_redis
+    #422). Any read timeout at all is worse on Python 3.11: redis-py then sends each command inside
+    ``asyncio.wait_for``, which swallows a cancellation that lands just as the send completes
+    (CPython gh-86296, fixed in 3.12; redis/redis-py#2028). The consumer of a closed socket then
+    never ends: its ``receive()`` loops on ``BZPOPMIN`` for ever, one leaked task per closed socket,
+    and an ``asyncio.run`` waiting for it never returns (a CI run hung on this). So no read timeout;
+    a dead Redis is noticed by TCP keepalive instead: after 10 s of silence, 3 probes 5 s apart."""
     if redis_url:
-        from channels_redis.core import RedisChannelLayer
-
         host = {
             "address": redis_url,
             "max_connections": max_connections,
-            "socket_timeout": 3 * RedisChannelLayer.brpop_timeout,
+            "socket_timeout": None,
+            "socket_keepalive": True,
+            "socket_keepalive_options": {
+                socket.TCP_KEEPIDLE: 10,
+                socket.TCP_KEEPINTVL: 5,
+                socket.TCP_KEEPCNT: 3,
+            },
         }
         return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}}
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
