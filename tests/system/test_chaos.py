@@ -35,6 +35,8 @@ pytestmark = [
 ]
 
 SECONDS = float(os.environ.get("OMNITILL_CHAOS_SECONDS", "45"))
+# A longer run on demand gets the suite's 10-minute hang limit on top of its faults.
+pytestmark.append(pytest.mark.timeout(600 + 2 * SECONDS))
 SEED = int(os.environ.get("OMNITILL_CHAOS_SEED", "20261123"))
 # A shared developer machine: leave PostgreSQL and Redis running (reported, never silent). CI never sets it.
 SHARED = os.environ.get("OMNITILL_CHAOS_SHARED_SERVICES") == "1"
