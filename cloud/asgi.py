@@ -7,10 +7,16 @@ from retail.roles import resolve_settings_module
 os.environ.setdefault("POS_ROLE", "cloud")
 os.environ["DJANGO_SETTINGS_MODULE"] = resolve_settings_module()
 
+import django
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.asgi import get_asgi_application
+from django.conf import settings
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from retail.asgi_http import ThreadedHttpHandler  # noqa: E402
+
+# HTTP on a few long-lived threads, one switch from the event loop per request (retail/asgi_http.py).
+django_asgi_app = ThreadedHttpHandler(threads=settings.CLOUD_HTTP_THREADS)
 
 from cloud.routing import websocket_urlpatterns  # noqa: E402
 

@@ -13,10 +13,10 @@ from django.conf import settings
 
 django.setup(set_prefix=False)
 
-from store_node.asgi_http import StoreHttpHandler  # noqa: E402
+from retail.asgi_http import ThreadedHttpHandler  # noqa: E402
 
-# HTTP on long-lived worker threads that keep their SQLite connection (store_node/asgi_http.py).
-django_asgi_app = StoreHttpHandler(threads=settings.STORE_HTTP_THREADS)
+# HTTP on long-lived worker threads that keep their SQLite connection (retail/asgi_http.py).
+django_asgi_app = ThreadedHttpHandler(threads=settings.STORE_HTTP_THREADS)
 
 from store_node.node.checkpoint import wal_checkpointer_start  # noqa: E402
 from store_node.routing import websocket_urlpatterns  # noqa: E402

@@ -48,6 +48,15 @@ DATABASES = {
     else sqlite_database(VAR_DIR / "cloud.sqlite3")
 }
 CHANNEL_LAYERS = channel_layers(env.str("REDIS_URL", default="") or None)
+# Threads serving HTTP in each daphne worker (retail/asgi_http.py). On PostgreSQL requests wait on the
+# database, so a few (at most the worker's connection pool, DB_POOL_MAX in production), but few: they
+# share the worker's GIL with its event loop (the sockets, the HTTP parsing). The 500-store fleet did
+# best with 3 (p99 12,206.5 ms, storm 144.0 s; with 8: 16,674.3 ms, 196.2 s; docs/production.md).
+# On SQLite (the demo, the system tests) one, as at a store: SQLite has one writer, and a second
+# thread's writes only wait in its busy handler.
+CLOUD_HTTP_THREADS = env.int(
+    "CLOUD_HTTP_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 3
+)
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://cloud")
     if not env.str("REDIS_URL", default="")

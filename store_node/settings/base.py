@@ -100,5 +100,5 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The tills and handhelds of one store. Errors are {detail, code} with a 4xx.",
     "VERSION": "1",
 }
-# Worker threads serving HTTP; each keeps its own SQLite connection (store_node/asgi_http.py).
+# Worker threads serving HTTP; each keeps its own SQLite connection (retail/asgi_http.py).
 STORE_HTTP_THREADS = env.int("STORE_HTTP_THREADS", default=1)

@@ -1,4 +1,4 @@
-"""store_node.asgi_http: the store's HTTP runs on long-lived threads that keep their SQLite connection."""
+"""retail.asgi_http: the store's HTTP runs on long-lived threads that keep their SQLite connection."""
 
 import asyncio
 import threading
@@ -8,7 +8,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from store_node.asgi_http import StoreHttpHandler
+from retail.asgi_http import ThreadedHttpHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def test_requests_share_one_worker_thread_and_one_database_connection(monkeypatc
 
     request_started.connect(started)
     request_finished.connect(finished)
-    handler = StoreHttpHandler(threads=1)
+    handler = ThreadedHttpHandler(threads=1)
     try:
         # when ten requests that each query the database are served
         statuses = _serve(handler, 10)
@@ -60,7 +60,7 @@ def test_requests_share_one_worker_thread_and_one_database_connection(monkeypatc
     # then each was answered, all on the one worker thread over one connection
     assert statuses == [401] * 10
     assert len(opened) == 1
-    assert opened[0].startswith("store-http-0")
+    assert opened[0].startswith("http-0")
     # and each request started and finished once, on that thread (closing old connections there)
     assert [what for what, _ in signalled] == ["started", "finished"] * 10
     assert {thread for _, thread in signalled} == {opened[0]}
@@ -68,7 +68,7 @@ def test_requests_share_one_worker_thread_and_one_database_connection(monkeypatc
 
 def test_a_request_goes_to_the_least_busy_of_several_threads():
     # given two worker threads, the first busy with a request
-    handler = StoreHttpHandler(threads=2)
+    handler = ThreadedHttpHandler(threads=2)
     handler._queued[0] = 1
     seen: list[str] = []
 
@@ -84,5 +84,5 @@ def test_a_request_goes_to_the_least_busy_of_several_threads():
     # when a request comes in
     asyncio.run(go())
     # then it runs on the second thread, and the first's count is untouched
-    assert seen[0].startswith("store-http-1")
+    assert seen[0].startswith("http-1")
     assert handler._queued == [1, 0]

@@ -1,12 +1,15 @@
-"""The store node's HTTP handler: Django's ASGI handler, with sync views on long-lived threads.
+"""Both roles' HTTP handler: Django's ASGI handler, with sync views on long-lived threads.
 
 Django's ``ASGIHandler`` wraps every request in asgiref's ``ThreadSensitiveContext``, which (asgiref
 3.x) gives each request a *new* single-thread executor: every request runs its sync code on a fresh
 thread. Database connections are per thread, so each request also opened a new SQLite connection
 (running the WAL pragmas, with a cold page cache) and ``CONN_MAX_AGE`` never applied. Its async
-middleware path also hops between the event loop and a worker thread for every middleware.
+middleware path also hops between the event loop and a worker thread for every middleware, and even
+with ``retail.middleware_mode.OneThreadMiddleware`` keeping the chain on one thread, the view is
+reached through ``async_to_sync`` back to the loop and ``sync_to_async`` again: four switches per
+request, each a turn of the loop that also reads and writes every socket.
 
-``StoreHttpHandler`` keeps the ASGI request handling (``ASGIRequest``, disconnect handling,
+``ThreadedHttpHandler`` keeps the ASGI request handling (``ASGIRequest``, disconnect handling,
 ``request_started``/``request_finished``) but
 
 * runs ``request_started``, the whole sync middleware chain and view and (for a response that is
@@ -15,9 +18,11 @@ middleware path also hops between the event loop and a worker thread for every m
 * sends every request to one of ``threads`` long-lived single-thread executors (the least busy), so
   each worker thread keeps its connection and SQLite page cache between requests.
 
-One thread is the default: the views are CPU-bound Python under the GIL and every write takes
-SQLite's one write lock, so a second thread mostly adds lock waits (SQLite's busy handler sleeps
-in steps of milliseconds) rather than throughput.
+The store runs one thread (``STORE_HTTP_THREADS``): its views are CPU-bound Python under the GIL
+and every write takes SQLite's one write lock, so a second thread mostly adds lock waits (SQLite's
+busy handler sleeps in steps of milliseconds) rather than throughput. A cloud worker runs several
+(``CLOUD_HTTP_THREADS``): its requests wait on PostgreSQL, and one store's push waiting for that
+store's lock must not hold up the others. Keep them at most the worker's connection pool.
 """
 
 from __future__ import annotations
@@ -33,21 +38,20 @@ from django.http import FileResponse
 from django.urls import set_script_prefix
 
 
-class StoreHttpHandler(ASGIHandler):
+class ThreadedHttpHandler(ASGIHandler):
     def __init__(self, *, threads: int = 1):
         base.BaseHandler.__init__(self)
         self.load_middleware(
             is_async=False
         )  # the sync chain: one thread hop per request, not one per middleware
         self._executors = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-http-{i}")
-            for i in range(max(1, threads))
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{i}") for i in range(max(1, threads))
         ]
         self._queued = [0] * len(self._executors)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            raise ValueError(f"StoreHttpHandler serves HTTP only, not {scope['type']}")
+            raise ValueError(f"ThreadedHttpHandler serves HTTP only, not {scope['type']}")
         i = min(range(len(self._queued)), key=self._queued.__getitem__)
         self._queued[i] += 1
         try:
