@@ -52,3 +52,24 @@ def test_enrolling_again_revokes_the_old_credential(enrolled, api):
     _, code = enrollment_code_create(store=enrolled["stores"]["S01"])
     store_enroll(code=code)
     assert pull(enrolled["clients"]["S01"], 0).json()["code"] == "credential_revoked"
+
+
+def test_a_credential_is_read_as_the_orm_reads_it_with_its_store_in_one_query(db, django_assert_num_queries):
+    from django.forms.models import model_to_dict
+
+    from cloud.sync.selectors import credential_authenticate
+    from cloud.sync.services import store_enroll
+    from retail.stores.models import Store
+
+    store = make_store("S01")
+    _, token = store_enroll(code=enrollment_code_create(store=store)[1])
+    ours, _ = credential_authenticate(token=token)  # also stamps last_used_at
+    orm = StoreCredential.objects.select_related("store").get(key_id=token.partition(".")[0])
+    assert model_to_dict(ours) == {**model_to_dict(orm), "last_used_at": None}
+    assert ours.created_at == orm.created_at and ours.store_id == store.id
+    with django_assert_num_queries(1):  # just the read: last_used_at is fresh now
+        again, _ = credential_authenticate(token=token)
+        assert again.store.code == "S01"  # loaded with it, no second query
+        assert {f.attname: getattr(again.store, f.attname) for f in Store._meta.concrete_fields} == {
+            f.attname: getattr(orm.store, f.attname) for f in Store._meta.concrete_fields
+        }
