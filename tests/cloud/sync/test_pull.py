@@ -156,3 +156,36 @@ def test_the_last_page_of_a_pull_says_when_the_other_stores_last_reached_head_of
     contact = StoreSyncState.objects.get(store=s02).last_contact_at
     assert page["more"] is False
     assert page["stores_seen"] == {"S02": contact.isoformat()}
+
+
+def test_a_pull_records_the_stores_cursor_and_contact_but_a_repeat_within_10_s_writes_nothing(enrolled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cloud.sync.models import StoreSyncState
+
+    s01 = enrolled["stores"]["S01"]
+    price_set(product=enrolled["product"], amount=Decimal("2.60"))
+    cursor = pull(enrolled["clients"]["S01"], 0).json()["cursor"]
+    assert cursor > 0
+
+    # when S01 pulls from its new cursor: recorded, with its contact
+    StoreSyncState.objects.get_or_create(store=s01)
+    assert pull(enrolled["clients"]["S01"], cursor).status_code == 200
+    state = StoreSyncState.objects.get(store=s01)
+    assert state.pull_cursor == cursor and state.last_pull_at is not None
+    assert state.last_contact_at == state.last_pull_at
+
+    # a repeat with the same cursor at once: nothing written
+    first_at = state.last_pull_at
+    pull(enrolled["clients"]["S01"], cursor)
+    assert StoreSyncState.objects.get(store=s01).last_pull_at == first_at
+
+    # the same cursor once the last write is over 10 s old: written again
+    StoreSyncState.objects.filter(store=s01).update(last_pull_at=timezone.now() - timedelta(seconds=11))
+    pull(enrolled["clients"]["S01"], cursor)
+    assert StoreSyncState.objects.get(store=s01).last_pull_at > first_at
+
+    # and S02's row is untouched by S01's pulls
+    assert not StoreSyncState.objects.filter(store=enrolled["stores"]["S02"], pull_cursor=cursor).exists()
