@@ -171,13 +171,23 @@ def peers_last_contact(*, store) -> dict[str, str]:
     head office: sent with the last page of a pull, so a store's look-up can say how old another
     store's stock figures are (their age is that store's last sync, not the time a movement
     happened). The region's only: those are the stores whose stock it holds."""
-    rows = (
-        StoreSyncState.objects.exclude(store=store)
-        .filter(store__region=store.region)
-        .filter(last_contact_at__isnull=False)
-        .values_list("store__code", "last_contact_at")
+    store_id = StoreSyncState._meta.pk.get_db_prep_value(store.id, connections[DEFAULT_DB_ALIAS])
+    rows = joined_rows(_peers_sql(), [store_id, store.region], _PEERS_MODELS)
+    return {peer.code: state.last_contact_at.isoformat() for state, peer in rows}
+
+
+_PEERS_MODELS = [(StoreSyncState, "st", ("store_id", "last_contact_at")), (Store, "s", ("id", "code"))]
+
+
+@functools.cache
+def _peers_sql() -> str:
+    """The read of every last page of a pull, written once (the ORM compiled it on each)."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {columns(_PEERS_MODELS)} FROM {q(StoreSyncState._meta.db_table)} st "
+        f"JOIN {q(Store._meta.db_table)} s ON s.id = st.store_id "
+        "WHERE st.store_id <> %s AND s.region = %s AND st.last_contact_at IS NOT NULL ORDER BY s.code"
     )
-    return {code: at.isoformat() for code, at in rows}
 
 
 def stores_health(*, store_ids=None) -> dict:

@@ -158,6 +158,26 @@ def test_the_last_page_of_a_pull_says_when_the_other_stores_last_reached_head_of
     assert page["stores_seen"] == {"S02": contact.isoformat()}
 
 
+def test_the_other_stores_named_on_a_last_page_are_those_of_the_pulling_stores_region(enrolled):
+    from django.utils import timezone
+
+    from cloud.sync.models import StoreSyncState
+    from retail.stores.models import Store
+    from tests.factories import make_store
+
+    # given S02 in S01's region, and S03 and S04 in another, all heard from
+    Store.objects.filter(code__in=["S01", "S02"]).update(region="north")
+    far, farther = make_store("S03"), make_store("S04")
+    Store.objects.filter(pk__in=[far.pk, farther.pk]).update(region="south")
+    for store in (enrolled["stores"]["S02"], far, farther):
+        StoreSyncState.objects.update_or_create(store=store, defaults={"last_contact_at": timezone.now()})
+    # when S01 pulls to the head: only S02
+    assert set(pull(enrolled["clients"]["S01"], 0).json()["stores_seen"]) == {"S02"}
+    # and a store never heard from is not named
+    StoreSyncState.objects.filter(store=enrolled["stores"]["S02"]).update(last_contact_at=None)
+    assert pull(enrolled["clients"]["S01"], 0).json()["stores_seen"] == {}
+
+
 def test_a_pull_records_the_stores_cursor_and_contact_but_a_repeat_within_10_s_writes_nothing(enrolled):
     from datetime import timedelta
 
