@@ -1,9 +1,13 @@
-"""The nudge channel: a store keeps this WebSocket open and hears only "there is more for you".
+"""The nudge channel: a store keeps this WebSocket open and hears what head office has for it.
 
-Each socket says ``{"type": "more"}`` once when it opens, then whenever the feed head or head
-office's outbox moves, and whenever a store push nudges the ``sync.nudge`` group; the store then
-pulls. Nothing else travels here. The head is watched once per worker process, not once per
-socket: one indexed read every ``POLL_SECONDS`` however many stores are connected to the process.
+Each socket hears ``{"type": "more"}`` once when it opens (then the store pulls). Afterwards,
+whenever the feed gains an entry that wakes the stores (or head office's outbox moves, or a push
+nudges the ``sync.nudge`` group), it receives the new feed entries it may see with the positions
+they span, ``{"type": "events", "after", "cursor", "events"}``: a store whose cursor is at least
+``after`` applies them as a pulled page and pulls nothing; a slice too big for the socket is sent
+as ``more``. The feed is watched once per worker process, not once per socket: one indexed read
+every ``POLL_SECONDS`` however many stores are connected to the process, and one read of the new
+entries for all of its sockets (docs/sync-protocol.md §3.6).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from cloud.sync.selectors import credential_authenticate, feed_head
-from cloud.sync.services import NUDGE_GROUP
+from cloud.sync.selectors import FeedSlice, credential_authenticate, feed_head, feed_last_seq, feed_slice
+from cloud.sync.services import NUDGE_GROUP, feed_publish_cloud
 
 POLL_SECONDS = 0.2
 
@@ -29,14 +33,30 @@ _db = functools.partial(database_sync_to_async, thread_sensitive=False)
 log = logging.getLogger(__name__)
 
 
+def _feed_changed(after: int) -> tuple[tuple[int, int], FeedSlice]:
+    """What a watcher reads when the head moved: head office's new events copied into the feed
+    (what the first pull would do), the head again (so a change after this read is seen at the next
+    poll), then the feed after ``after`` for every socket."""
+    feed_publish_cloud()
+    head = feed_head()
+    return head, feed_slice(after=after)
+
+
+def _feed_start() -> tuple[tuple[int, int], int]:
+    return feed_head(), feed_last_seq()
+
+
 class FeedHeadWatcher:
     """The one poller of a worker process: while any socket is open it reads the feed head every
-    ``POLL_SECONDS`` and tells every open socket when it moved."""
+    ``POLL_SECONDS`` (at once when poked) and, when it moved, sends every open socket the new
+    entries it may see."""
 
     def __init__(self):
         self.sockets: set[SyncNudgeConsumer] = set()
         self.task: asyncio.Task | None = None
         self.head = None
+        self.position = 0  # the feed position the last slice reached: the next one starts after it
+        self.poked: asyncio.Event | None = None
 
     async def add(self, socket: SyncNudgeConsumer) -> None:
         """Watch for ``socket``; returns once the head it is compared with has been read, so any
@@ -47,9 +67,10 @@ class FeedHeadWatcher:
             return self.task is None or self.task.done() or self.task.get_loop() is not loop
 
         if idle():
-            head = await _db(feed_head)()
+            head, position = await _db(_feed_start)()
             if idle():  # another socket may have started it meanwhile
-                self.head = head
+                self.head, self.position = head, position
+                self.poked = asyncio.Event()
                 self.task = loop.create_task(self._run())
         self.sockets.add(socket)
 
@@ -59,19 +80,35 @@ class FeedHeadWatcher:
             self.task.cancel()
             self.task = None
 
+    def poke(self) -> None:
+        """Read the head now rather than at the next poll (a push appended an entry that wakes)."""
+        if self.poked is not None:
+            self.poked.set()
+
     async def _run(self) -> None:
         while self.sockets:
             try:
                 head = await _db(feed_head)()
+                if head != self.head:
+                    self.head, change = await _db(_feed_changed)(self.position)
+                    self.position = change.cursor
+                    await self._send(change)
             except Exception:  # the database restarting: the sockets stay, the next poll retries
-                log.warning("nudge: reading the feed head failed", exc_info=True)
-                head = self.head
-            if head != self.head:
-                for socket in list(self.sockets):
-                    with contextlib.suppress(Exception):
-                        await socket.send_json({"type": "more"})
-            self.head = head
-            await asyncio.sleep(POLL_SECONDS)
+                log.warning("nudge: reading the feed failed", exc_info=True)
+            self.poked.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancellation
+            # that ``remove`` sends (CPython gh-86296), and the task would outlive its sockets.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self.poked.wait()
+
+    async def _send(self, change: FeedSlice) -> None:
+        for socket in list(self.sockets):
+            message = change.message_for(
+                store_id=socket.store_id, region=socket.region, code=socket.store_code
+            )
+            with contextlib.suppress(Exception):
+                await socket.send(text_data=message)
 
 
 watcher = FeedHeadWatcher()
@@ -90,7 +127,8 @@ class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
         if credential is None:
             await self.close(code=4401)
             return
-        self.store_code = credential.store.code
+        store = credential.store
+        self.store_id, self.region, self.store_code = store.id, store.region, store.code
         await self.channel_layer.group_add(NUDGE_GROUP, self.channel_name)
         await self.accept()
         await watcher.add(self)
@@ -101,7 +139,7 @@ class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(NUDGE_GROUP, self.channel_name)
 
     async def sync_more(self, message):
-        await self.send_json({"type": "more"})
+        watcher.poke()  # the watcher sends the new entries to every socket of this process
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":

@@ -110,16 +110,7 @@ def feed_page(
     events, size = [], 0
     # One fetch of at most ``limit`` rows (a bounded page), not a server-side cursor's three round trips.
     for (entry,) in rows:
-        wire = {
-            "id": str(entry.event_id),
-            "origin": entry.origin,
-            "seq": entry.origin_seq,
-            "hlc": entry.hlc,
-            "type": entry.type,
-            "schema": entry.schema,
-            "payload": entry.payload,
-            "fseq": entry.seq,
-        }
+        wire = _entry_wire(entry)
         size += len(dumps(wire))
         events.append(wire)
         if size >= max_bytes:
@@ -129,9 +120,133 @@ def feed_page(
     return FeedPage(events=events, cursor=max(head, cursor), more=False)
 
 
+def _entry_wire(entry: FeedEntry) -> dict:
+    """A feed entry as a pulled event: its envelope and its position ``fseq``."""
+    return {
+        "id": str(entry.event_id),
+        "origin": entry.origin,
+        "seq": entry.origin_seq,
+        "hlc": entry.hlc,
+        "type": entry.type,
+        "schema": entry.schema,
+        "payload": entry.payload,
+        "fseq": entry.seq,
+    }
+
+
 _FEED_PAGE_MODELS = [
     (FeedEntry, "f", ("seq", "event_id", "origin", "origin_seq", "hlc", "type", "schema", "payload"))
 ]
+
+
+# ---------------------------------------------------------------- the feed on the nudge socket
+
+# A slice of the feed small enough to travel on the nudge socket (docs/sync-protocol.md §3.6);
+# a bigger one (a catalog import) makes the stores pull, in pages.
+SOCKET_MAX_EVENTS = 200
+SOCKET_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SocketEntry:
+    """One feed entry of a slice: its wire form as JSON text, and whom it is for."""
+
+    text: str
+    origin: str
+    audience_id: object
+    audience_region: str | None
+    not_to_id: object
+
+    def entitled(self, *, store_id, region: str, code: str) -> bool:
+        """Whether the store may see it: the WHERE of ``_feed_page_sql``, for one entry in Python
+        (tests hold the two equal)."""
+        addressed = (
+            (self.audience_id is None and self.audience_region is None)
+            or self.audience_id == store_id
+            or (self.audience_id is None and self.audience_region == region)
+        )
+        return addressed and self.origin != code and (self.not_to_id is None or self.not_to_id != store_id)
+
+
+@dataclass(frozen=True)
+class FeedSlice:
+    """Every feed entry in positions ``(after, cursor]``, for all stores; ``entries`` is None when
+    the slice is too big for the socket (or ``after`` was pruned): the stores then pull."""
+
+    after: int
+    cursor: int
+    entries: list[SocketEntry] | None
+
+    def message_for(self, *, store_id, region: str, code: str) -> str:
+        """The socket message of one store: ``{"type": "events", "after", "cursor", "events"}``
+        with the entries it may see (none is still a message: its cursor moves), or ``more``."""
+        if self.entries is None:
+            return '{"type":"more"}'
+        texts = [e.text for e in self.entries if e.entitled(store_id=store_id, region=region, code=code)]
+        return f'{{"type":"events","after":{self.after},"cursor":{self.cursor},"events":[{",".join(texts)}]}}'
+
+
+def feed_last_seq() -> int:
+    """The position of the feed's last entry (0 before the first)."""
+    with connection.cursor() as db_cursor:
+        db_cursor.execute(_feed_state_sql())
+        row = db_cursor.fetchone()
+    return row[0] if row else 0
+
+
+def feed_slice(*, after: int, max_events: int | None = None, max_bytes: int | None = None) -> FeedSlice:
+    """The feed after ``after`` up to its head, whoever it is for (one read for every socket of a
+    worker), bounded by ``SOCKET_MAX_EVENTS`` and ``SOCKET_MAX_BYTES`` unless given. As in
+    ``feed_page``, the head is read before the entries."""
+    max_events = max_events or SOCKET_MAX_EVENTS
+    max_bytes = max_bytes or SOCKET_MAX_BYTES
+    with connection.cursor() as db_cursor:
+        db_cursor.execute(_feed_state_sql())
+        head, floor = db_cursor.fetchone() or (0, 0)
+    if after < floor:
+        return FeedSlice(after=after, cursor=head, entries=None)
+    rows = joined_rows(_feed_slice_sql(), [after, head, max_events + 1], _FEED_SLICE_MODELS)
+    if len(rows) > max_events:
+        return FeedSlice(after=after, cursor=head, entries=None)
+    entries, size = [], 0
+    for (entry,) in rows:
+        text = dumps(_entry_wire(entry)).decode()
+        size += len(text)
+        if size > max_bytes:
+            return FeedSlice(after=after, cursor=head, entries=None)
+        entries.append(
+            SocketEntry(
+                text=text,
+                origin=entry.origin,
+                audience_id=entry.audience_id,
+                audience_region=entry.audience_region,
+                not_to_id=entry.not_to_id,
+            )
+        )
+    return FeedSlice(after=after, cursor=max(head, after), entries=entries)
+
+
+_FEED_SLICE_MODELS = [
+    (
+        FeedEntry,
+        "f",
+        (
+            *_FEED_PAGE_MODELS[0][2],
+            "audience_id",
+            "audience_region",
+            "not_to_id",
+        ),
+    )
+]
+
+
+@functools.cache
+def _feed_slice_sql() -> str:
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {columns(_FEED_SLICE_MODELS)} FROM {q(FeedEntry._meta.db_table)} f "
+        "WHERE f.seq > %s AND f.seq <= %s ORDER BY f.seq LIMIT %s"
+    )
 
 
 @functools.cache

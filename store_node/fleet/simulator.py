@@ -5,7 +5,9 @@ one-time code, loads the snapshot header (its first cursor), keeps its outbox in
 ``seq``, HLC stamps) and behaves like ``store_node.sync.worker.SyncWorker``: a cycle (push the
 backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until ``more`` is
 false) every 5 s (every 30 s while its nudge socket is open) and at once after a ``{"type": "more"}``
-on the nudge socket; a push alone at once after a local sale; full-jitter backoff after failures.
+on the nudge socket, or a slice of the feed there that does not follow its cursor (one that does
+is applied without a pull); a push alone at once after a local sale; full-jitter backoff after
+failures.
 Every ``sale_every`` seconds it rings a sale with the event shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
 
@@ -77,6 +79,7 @@ class Metrics:
     pulled: int = 0
     pushes: int = 0
     pulls: int = 0
+    carried: int = 0  # slices of the feed applied from the nudge socket, without a pull
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     sockets: int = 0
@@ -353,19 +356,36 @@ class SimStore:
                 self.metrics.error(f"pull {answer.status_code}")
                 return False
             data = answer.json()
-            now = time.time()
-            for env in data["events"]:
-                if env["type"] == "price.set" and env["payload"].get("effective_from"):
-                    try:
-                        at = datetime.fromisoformat(env["payload"]["effective_from"].replace("Z", "+00:00"))
-                        self.metrics.price_lags.append(now - at.timestamp())
-                    except ValueError:
-                        pass
-            self.metrics.pulled += len(data["events"])
-            self.cursor = data["cursor"]  # the store moves it in the transaction that applies the page
+            self._received(data["events"])
+            # The store moves it in the transaction that applies the page; never back past a slice
+            # the socket brought meanwhile (the store serializes the two, this simulator does not).
+            self.cursor = max(self.cursor, data["cursor"])
             self.pull_more = data["more"]
             if not data["more"]:
                 return True
+
+    def _received(self, events: list[dict]) -> None:
+        now = time.time()
+        for env in events:
+            if env["type"] == "price.set" and env["payload"].get("effective_from"):
+                try:
+                    at = datetime.fromisoformat(env["payload"]["effective_from"].replace("Z", "+00:00"))
+                    self.metrics.price_lags.append(now - at.timestamp())
+                except ValueError:
+                    pass
+        self.metrics.pulled += len(events)
+
+    def carried(self, message: dict) -> bool:
+        """A slice of the feed the socket brought (``store_node.sync.services.sync_socket_apply``):
+        applied when the store's cursor is at least ``after``; False when it must pull instead."""
+        after, cursor = int(message["after"]), int(message["cursor"])
+        if self.cursor < after:
+            return False
+        if self.cursor < cursor:
+            self._received([env for env in message["events"] if env["fseq"] > self.cursor])
+            self.cursor = cursor
+            self.metrics.carried += 1
+        return True
 
     async def cycle(self, *, pull: bool = True) -> bool:
         report = time.monotonic() - self.last_report >= self.cfg.report_every  # SyncWorker.reports_head
@@ -411,11 +431,14 @@ class SimStore:
             await self.online.wait()
             held = False
 
-            def heard(_message: str) -> None:
+            def heard(text: str) -> None:
                 nonlocal held
                 if not held:
                     held = self.socket_held = True
                     self.metrics.socket(+1)
+                message = json.loads(text)
+                if message.get("type") == "events" and self.carried(message):
+                    return
                 self.pull_wanted = True
                 self.wake.set()
 
@@ -549,6 +572,7 @@ class Fleet:
             "quarantined": m.quarantined,
             "pushes": m.pushes,
             "pulls": m.pulls,
+            "carried": m.carried,
             "pulled_events": m.pulled,
             "sync_p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
             "sync_p99_ms": round(p99 * 1000, 1) if p99 is not None else None,

@@ -283,29 +283,54 @@ class PullOutcome:
 
 def _apply_page(events: list[dict], cursor: int) -> tuple[int, int]:
     """Apply one pulled page and move the cursor, in one transaction."""
+    envs = [envelope_parse(raw) for raw in events]
+    with transaction.atomic():
+        return _apply_envelopes(envs, cursor)
+
+
+def sync_socket_apply(*, after: int, cursor: int, events: list[dict]) -> bool | None:
+    """Apply a slice of the feed that the nudge socket carried (docs/sync-protocol.md §3.6) as the
+    pull from the store's cursor would: the events after that cursor, and the cursor moved to
+    ``cursor``, in one transaction. True when applied, None when the store already had it all,
+    False (nothing changed) when the store's cursor is below ``after``: it lacks entries before the
+    slice, and must pull."""
+    envs = [envelope_parse(raw) for raw in events]
+    with _cycle_lock, transaction.atomic():
+        state = SyncState.objects.filter(pk=1).values_list("pull_cursor", "snapshot_loaded_at").first()
+        if state is None or (state[0] == 0 and state[1] is None):
+            return False  # never synced: the first cycle loads a snapshot
+        known = state[0]
+        if known < after:
+            return False
+        if known >= cursor:
+            return None
+        _apply_envelopes([env for env in envs if (env.fseq or 0) > known], cursor)
+    return True
+
+
+def _apply_envelopes(envs, cursor: int) -> tuple[int, int]:
+    """A page's events applied in order and the cursor moved, in the caller's transaction."""
     applied = quarantined = 0
     ctx = ApplyContext(max_skew_ms=_TRUST_FEED_SKEW_MS)
     newest = 0
-    envs = [envelope_parse(raw) for raw in events]
-    with transaction.atomic():
-        i = 0
-        while i < len(envs):
-            if envs[i].type == "price.set":
-                # A run of prices (a catalog change reaches every store as thousands) goes set-based.
-                j = i
-                while j < len(envs) and envs[j].type == "price.set":
-                    j += 1
-                done, one_by_one = prices_set_bulk(envs[i:j], ctx)
-                applied += len(done)
-                newest = max([newest, *(env.hlc for env in done if _clock_worth_observing(env))])
-                i = j
-            else:
-                one_by_one, i = [envs[i]], i + 1
-            a, q, newest = _apply_one_by_one(one_by_one, ctx, newest)
-            applied, quarantined = applied + a, quarantined + q
-        SyncState.objects.filter(pk=1).update(pull_cursor=cursor)
-        if newest:
-            clock_observe(remote_hlc=newest)
+    i = 0
+    while i < len(envs):
+        if envs[i].type == "price.set":
+            # A run of prices (a catalog change reaches every store as thousands) goes set-based.
+            j = i
+            while j < len(envs) and envs[j].type == "price.set":
+                j += 1
+            done, one_by_one = prices_set_bulk(envs[i:j], ctx)
+            applied += len(done)
+            newest = max([newest, *(env.hlc for env in done if _clock_worth_observing(env))])
+            i = j
+        else:
+            one_by_one, i = [envs[i]], i + 1
+        a, q, newest = _apply_one_by_one(one_by_one, ctx, newest)
+        applied, quarantined = applied + a, quarantined + q
+    SyncState.objects.filter(pk=1).update(pull_cursor=cursor)
+    if newest:
+        clock_observe(remote_hlc=newest)
     return applied, quarantined
 
 

@@ -1,5 +1,6 @@
 """The long-running sync of a store node: cycles with exponential backoff and jitter, woken at once
-by the cloud's WebSocket nudge or by a local sale (``sync_wake``).
+by the cloud's WebSocket nudge or by a local sale (``sync_wake``). What head office changes usually
+arrives on that socket as a slice of the feed, applied without a pull (``sync_socket_apply``).
 
 ``SyncWorker().start()`` is what ``runstore`` calls; ``manage.py syncworker`` runs it alone.
 """
@@ -7,6 +8,8 @@ by the cloud's WebSocket nudge or by a local sale (``sync_wake``).
 from __future__ import annotations
 
 import asyncio
+import collections
+import json
 import logging
 import random
 import threading
@@ -85,6 +88,9 @@ class SyncWorker:
         self.threads: list[threading.Thread] = []
         self.failures = 0
         self.cycles = 0
+        self.carried: collections.deque[dict] = collections.deque()  # slices the socket brought
+        self.carried_applied = 0
+        self.next_cycle_at = float("-inf")  # monotonic: the poll (or the backoff) is due then
 
     def start(self) -> SyncWorker:
         global _running
@@ -111,29 +117,72 @@ class SyncWorker:
         from store_node.sync.services import sync_once
 
         while not self.stopping.is_set():
-            pull = self.cycle_pulls()
-            report = self.reports_head()
-            close_old_connections()
-            try:
-                summary = sync_once(pull=pull, report_head=report)
-                ok = not summary.error
-                if ok and (report or summary.pushed):
-                    self.last_report = time.monotonic()
-                if summary.error:
-                    log.warning("sync failed: %s", summary.error)
-            except Exception:  # a bug must not kill the worker of a till that sells for days
-                log.exception("sync cycle crashed")
-                ok = False
-            try:
-                tills_tell_sync_state()
-            except Exception:  # the status bar also refreshes itself every 20 s
-                log.warning("telling the tills the sync state failed", exc_info=True)
-            finally:
+            self.wake.clear()
+            if self.carried:
+                close_old_connections()
+                self._apply_carried()
                 connection.close()
-            self.cycles += 1
-            self.failures = 0 if ok else self.failures + 1
-            if not self.wake.wait(self.next_delay()):
+            with self.wants:
+                wanted = self.pull_wanted or self.push_wanted
+            if wanted:
+                self._cycle(sync_once)
+            if not self.wake.wait(max(0.0, self.next_cycle_at - time.monotonic())):
                 self.want(pull=True)  # the poll: a whole cycle
+
+    def _cycle(self, sync_once) -> None:
+        pull = self.cycle_pulls()
+        report = self.reports_head()
+        close_old_connections()
+        try:
+            summary = sync_once(pull=pull, report_head=report)
+            ok = not summary.error
+            if ok and (report or summary.pushed):
+                self.last_report = time.monotonic()
+            if summary.error:
+                log.warning("sync failed: %s", summary.error)
+        except Exception:  # a bug must not kill the worker of a till that sells for days
+            log.exception("sync cycle crashed")
+            ok = False
+        try:
+            tills_tell_sync_state()
+        except Exception:  # the status bar also refreshes itself every 20 s
+            log.warning("telling the tills the sync state failed", exc_info=True)
+        finally:
+            connection.close()
+        self.cycles += 1
+        self.failures = 0 if ok else self.failures + 1
+        self.next_cycle_at = time.monotonic() + self.next_delay()
+
+    def carry(self, message: dict) -> None:
+        """Take a slice of the feed the socket brought (``{"type": "events", …}``), applied by the
+        worker's thread before anything else it does."""
+        self.carried.append(message)
+        self.wake.set()
+
+    def _apply_carried(self) -> None:
+        """Apply the slices the socket brought, in order; one the store cannot apply (it lacks
+        entries before it, or it is malformed) asks for a pull instead."""
+        from store_node.sync.services import sync_socket_apply
+
+        while self.carried:
+            message = self.carried.popleft()
+            try:
+                applied = sync_socket_apply(
+                    after=int(message["after"]), cursor=int(message["cursor"]), events=list(message["events"])
+                )
+            except Exception:  # the pull brings the same entries: nothing is lost by refusing the slice
+                log.warning("the nudge socket's slice could not be applied", exc_info=True)
+                applied = False
+            if applied is False:
+                self.want(pull=True)
+            elif applied:
+                self.carried_applied += 1
+                log.info(
+                    "applied head office's news from the nudge socket: %d events, feed %s to %s",
+                    len(message["events"]),
+                    message["after"],
+                    message["cursor"],
+                )
 
     def cycle_pulls(self) -> bool:
         """Whether the cycle starting now pulls (and clears what was asked): woken by a local sale
@@ -141,7 +190,6 @@ class SyncWorker:
         a poll interval after the last pull however many sales were pushed since, so a busy till
         still learns the other stores' facts."""
         with self.wants:
-            self.wake.clear()
             due = time.monotonic() - self.last_pull >= self.interval_with_socket
             pull = self.pull_wanted or not self.push_wanted or due
             self.pull_wanted = self.push_wanted = False
@@ -195,9 +243,16 @@ class SyncWorker:
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}/ws/sync/v1/nudge"
 
-        def heard(_message: str) -> None:
+        def heard(text: str) -> None:
             self.socket_open = True  # the cloud sends "more" as soon as the socket is accepted
-            self.want(pull=True)
+            try:
+                message = json.loads(text)
+            except ValueError:
+                message = None
+            if isinstance(message, dict) and message.get("type") == "events":
+                self.carry(message)
+            else:
+                self.want(pull=True)  # "more", or anything this version does not know: pull
 
         try:
             await listen(url, token=credential.token, on_message=heard, stop=self.stopping.is_set)

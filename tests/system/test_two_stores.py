@@ -90,7 +90,7 @@ def test_an_online_store_sees_a_price_change_within_seconds_through_the_nudge(ch
     s01 = stores["S01"]
     _sync(s01)
     product = cloud.value("select id from catalog_product order by sku limit 1")
-    worker = s01.spawn("syncworker", "--interval", "60")
+    worker = s01.spawn("syncworker", "--interval", "60", env={"LOG_LEVEL": "INFO"})
     try:
         time.sleep(3)  # the worker's first cycle and the socket
         cloud.shell(
@@ -113,4 +113,6 @@ def test_an_online_store_sees_a_price_change_within_seconds_through_the_nudge(ch
             )
     finally:
         worker.terminate()
-        worker.wait(10)
+        output, _ = worker.communicate(timeout=10)
+    # and it came on the socket itself, not by a pull the socket asked for
+    assert "applied head office's news from the nudge socket: 1 events" in output

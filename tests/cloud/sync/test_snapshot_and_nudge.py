@@ -57,28 +57,113 @@ def _token(store):
     return store_enroll(code=code)[1]
 
 
+def _client(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def _socket(token):
+    from cloud.asgi import application
+
+    return WebsocketCommunicator(
+        application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
+    )
+
+
 # No pytest-asyncio here: each test runs its coroutine with async_to_sync.
 @pytest.mark.django_db(transaction=True)
-def test_the_nudge_socket_says_more_on_connect_and_when_head_office_changes_something():
-    async_to_sync(_says_more)()
+def test_the_socket_says_more_on_connect_then_carries_head_office_changes_as_a_pulled_page_would():
+    async_to_sync(_carries_changes)()
 
 
-async def _says_more():
+async def _carries_changes():
     from asgiref.sync import sync_to_async
 
-    from cloud.asgi import application
     from tests.factories import make_product, make_store
 
     store = await sync_to_async(make_store)("S05")
     product = await sync_to_async(make_product)()
     token = await sync_to_async(_token)(store)
-    socket = WebsocketCommunicator(
-        application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
-    )
+    socket = _socket(token)
     connected, _ = await socket.connect()
     assert connected
+    # on connect: whatever happened while it was away, which the store pulls
     assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    # when head office changes a price
     await sync_to_async(price_set)(product=product, amount=Decimal("4.56"))
+    # then the socket carries the new price, with the feed positions the message spans
+    message = await socket.receive_json_from(timeout=3)
+    assert message["type"] == "events"
+    assert [(e["type"], e["payload"]["amount"]) for e in message["events"]] == [("price.set", "4.56")]
+    assert message["after"] < message["events"][0]["fseq"] <= message["cursor"]
+    # and it is exactly what a pull from ``after`` returns: the same events, the same cursor
+    page = (await sync_to_async(pull)(_client(token), message["after"])).json()
+    assert (page["events"], page["cursor"], page["more"]) == (message["events"], message["cursor"], False)
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_socket_carries_only_what_its_store_may_see_and_every_socket_the_cursor():
+    async_to_sync(_carries_entitled_only)()
+
+
+async def _carries_entitled_only():
+    from asgiref.sync import sync_to_async
+
+    from tests.factories import make_product, make_store
+
+    s05, s06 = await sync_to_async(make_store)("S05"), await sync_to_async(make_store)("S06")
+    product = await sync_to_async(make_product)()
+    tokens = {"S05": await sync_to_async(_token)(s05), "S06": await sync_to_async(_token)(s06)}
+    sockets = {code: _socket(token) for code, token in tokens.items()}
+    for socket in sockets.values():
+        assert (await socket.connect())[0]
+        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    # when head office sets a price for S05 only
+    await sync_to_async(price_set)(product=product, amount=Decimal("2.22"), store=s05)
+    # then both sockets hear of the same span of the feed, but only S05 gets the price
+    heard = {code: await socket.receive_json_from(timeout=3) for code, socket in sockets.items()}
+    assert [e["payload"]["amount"] for e in heard["S05"]["events"]] == ["2.22"]
+    assert heard["S06"]["events"] == []
+    assert heard["S05"]["cursor"] == heard["S06"]["cursor"] and heard["S05"]["after"] == heard["S06"]["after"]
+    # and each equals that store's own pull from the same cursor
+    for code, message in heard.items():
+        page = (await sync_to_async(pull)(_client(tokens[code]), message["after"])).json()
+        assert (page["events"], page["cursor"]) == (message["events"], message["cursor"])
+    for socket in sockets.values():
+        await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_too_big_for_the_socket_is_sent_as_more(monkeypatch):
+    from cloud.sync import selectors
+
+    monkeypatch.setattr(selectors, "SOCKET_MAX_EVENTS", 2)
+    async_to_sync(_too_big)()
+
+
+async def _too_big():
+    from asgiref.sync import sync_to_async
+
+    from tests.factories import make_product, make_store
+
+    store = await sync_to_async(make_store)("S05")
+    products = [await sync_to_async(make_product)() for _ in range(3)]
+    socket = _socket(await sync_to_async(_token)(store))
+    assert (await socket.connect())[0]
+    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+
+    def import_prices():
+        from django.db import transaction
+
+        with transaction.atomic():
+            for product in products:
+                price_set(product=product, amount=Decimal("1.11"))
+
+    # when one change puts three entries in the feed, more than the socket carries (two here)
+    await sync_to_async(import_prices)()
+    # then the store is told to pull
     assert await socket.receive_json_from(timeout=3) == {"type": "more"}
     await socket.disconnect()
 
@@ -114,41 +199,36 @@ def test_a_socket_is_not_woken_by_another_stores_sale_but_is_by_head_office():
 
 async def _woken_by_head_office_only():
     from asgiref.sync import sync_to_async
-    from rest_framework.test import APIClient
 
-    from cloud.asgi import application
     from tests.factories import make_product, make_store
 
     listener, seller = await sync_to_async(make_store)("S05"), await sync_to_async(make_store)("S06")
     product = await sync_to_async(make_product)()
     token, seller_token = await sync_to_async(_token)(listener), await sync_to_async(_token)(seller)
-    socket = WebsocketCommunicator(
-        application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
-    )
+    socket = _socket(token)
     assert (await socket.connect())[0]
     assert await socket.receive_json_from(timeout=3) == {"type": "more"}
 
     def sell():
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {seller_token}")
-        return push(client, [envelope("S06", 1, "stock.moved", moved(seller, product, "-2"))]).status_code
+        return push(
+            _client(seller_token), [envelope("S06", 1, "stock.moved", moved(seller, product, "-2"))]
+        ).status_code
 
     assert await sync_to_async(sell)() == 200
     assert await socket.receive_nothing(timeout=1.0)  # five of the watcher's 0.2 s reads
     await sync_to_async(price_set)(product=product, amount=Decimal("4.56"))
-    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    assert [e["type"] for e in (await socket.receive_json_from(timeout=3))["events"]] == ["price.set"]
     await socket.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_watcher_per_process_reads_the_head_for_every_open_socket():
+def test_one_watcher_per_process_reads_the_feed_for_every_open_socket():
     async_to_sync(_one_watcher)()
 
 
 async def _one_watcher():
     from asgiref.sync import sync_to_async
 
-    from cloud.asgi import application
     from cloud.sync.consumers import watcher
     from tests.factories import make_product, make_store
 
@@ -156,10 +236,7 @@ async def _one_watcher():
     sockets = []
     for code in ("S06", "S07", "S08"):
         store = await sync_to_async(make_store)(code)
-        token = await sync_to_async(_token)(store)
-        socket = WebsocketCommunicator(
-            application, "/ws/sync/v1/nudge", headers=[(b"authorization", f"Bearer {token}".encode())]
-        )
+        socket = _socket(await sync_to_async(_token)(store))
         assert (await socket.connect())[0]
         assert await socket.receive_json_from(timeout=3) == {"type": "more"}
         sockets.append(socket)
@@ -168,11 +245,12 @@ async def _one_watcher():
     task = watcher.task
     # when head office changes a price
     await sync_to_async(price_set)(product=product, amount=Decimal("7.89"))
-    # then every socket hears it, from that one task
+    # then every socket hears it, from that one task, once
     for socket in sockets:
-        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+        assert [e["type"] for e in (await socket.receive_json_from(timeout=3))["events"]] == ["price.set"]
     assert watcher.task is task
     for socket in sockets:
+        assert await socket.receive_nothing(timeout=0.5)
         await socket.disconnect()
     # and with no socket left the process stops reading the head
     assert watcher.sockets == set() and watcher.task is None

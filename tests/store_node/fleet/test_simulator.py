@@ -85,3 +85,23 @@ def test_percentile_is_the_nearest_rank():
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
     assert percentile([float(i) for i in range(1, 101)], 99) == 99.0
     assert percentile([float(i) for i in range(1, 101)], 100) == 100.0
+
+
+def _price(fseq: int) -> dict:
+    payload = {"product_id": "p-1", "amount": "1.00", "effective_from": "2026-12-01T00:00:00Z"}
+    return {"type": "price.set", "fseq": fseq, "payload": payload}
+
+
+def test_a_slice_on_the_socket_is_taken_as_the_store_takes_it_and_a_gap_means_a_pull():
+    store = _store()
+    store.cursor = 10
+    # a slice that starts before the cursor: what is after the cursor counts, the cursor is the slice's
+    assert store.carried({"type": "events", "after": 8, "cursor": 14, "events": [_price(9), _price(12)]})
+    assert (store.cursor, store.metrics.pulled, store.metrics.carried) == (14, 1, 1)
+    assert len(store.metrics.price_lags) == 1
+    # the same slice again: nothing new
+    assert store.carried({"type": "events", "after": 8, "cursor": 14, "events": [_price(9), _price(12)]})
+    assert (store.cursor, store.metrics.pulled, store.metrics.carried) == (14, 1, 1)
+    # a slice after a position the store never got: it must pull, nothing changes
+    assert not store.carried({"type": "events", "after": 15, "cursor": 20, "events": [_price(18)]})
+    assert (store.cursor, store.metrics.pulled) == (14, 1)

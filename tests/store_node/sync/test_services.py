@@ -215,6 +215,81 @@ def test_pull_applies_pages_and_moves_the_cursor_with_them(store, cloud):
     assert Price.objects.filter(product=product).count() == 5
 
 
+def _synced_to(cursor):
+    SyncState.objects.update_or_create(
+        pk=1, defaults={"pull_cursor": cursor, "snapshot_loaded_at": timezone.now()}
+    )
+
+
+def test_a_slice_the_socket_carried_applies_as_the_pull_from_the_stores_cursor_would(store):
+    from store_node.sync.services import sync_socket_apply
+
+    product = make_product(price=None)
+    # given a store that pulled up to position 3
+    _synced_to(3)
+    # when the socket brings the slice (2, 6]: positions 3 (already here) and 5
+    slice_ = [_price_event(3, product, "3.00"), _price_event(5, product, "5.00")]
+    assert sync_socket_apply(after=2, cursor=6, events=slice_) is True
+    # then only what is after its cursor applies, and the cursor is the slice's
+    assert list(Price.objects.filter(product=product).values_list("amount", flat=True)) == [Decimal("5.00")]
+    assert SyncState.objects.get().pull_cursor == 6
+    # and the same slice again changes nothing
+    assert sync_socket_apply(after=2, cursor=6, events=slice_) is None
+    assert Price.objects.filter(product=product).count() == 1
+
+
+def test_a_slice_after_entries_the_store_lacks_changes_nothing_and_asks_for_a_pull(store):
+    from store_node.sync.services import sync_socket_apply
+
+    product = make_product(price=None)
+    _synced_to(3)
+    # the slice starts after 4: position 4 may hold something for this store
+    assert sync_socket_apply(after=4, cursor=6, events=[_price_event(5, product, "5.00")]) is False
+    assert SyncState.objects.get().pull_cursor == 3
+    assert not Price.objects.filter(product=product).exists()
+    # and a store that never synced loads its snapshot first, whatever the slice
+    SyncState.objects.filter(pk=1).update(pull_cursor=0, snapshot_loaded_at=None)
+    assert sync_socket_apply(after=0, cursor=6, events=[_price_event(5, product, "5.00")]) is False
+    assert not Price.objects.filter(product=product).exists()
+
+
+def test_a_malformed_slice_changes_nothing(store):
+    from store_node.sync.services import sync_socket_apply
+
+    product = make_product(price=None)
+    _synced_to(3)
+    broken = _price_event(5, product, "5.00")
+    broken["seq"] = 0
+    with pytest.raises(Exception, match="seq"):
+        sync_socket_apply(after=3, cursor=6, events=[_price_event(4, product, "4.00"), broken])
+    assert SyncState.objects.get().pull_cursor == 3
+    assert not Price.objects.filter(product=product).exists()
+
+
+def test_the_worker_applies_what_the_socket_carried_without_a_cycle_and_pulls_after_a_gap(store):
+    from store_node.sync.worker import SyncWorker
+
+    product = make_product(price=None)
+    _synced_to(3)
+    worker = SyncWorker(websocket=False, interval=60.0, interval_with_socket=60.0)
+    worker.socket_open = True
+    worker.pull_wanted = False
+
+    # given a slice the socket carried that follows the store's cursor
+    worker.carry({"type": "events", "after": 3, "cursor": 4, "events": [_price_event(4, product, "4.00")]})
+    worker.wake.clear()
+    worker._apply_carried()
+    # then it is applied and no cycle is wanted
+    assert Price.objects.filter(product=product).count() == 1 and SyncState.objects.get().pull_cursor == 4
+    assert not (worker.pull_wanted or worker.push_wanted) and worker.carried_applied == 1
+    # when the next slice starts past the store's cursor (an entry it never got)
+    worker.carry({"type": "events", "after": 5, "cursor": 7, "events": []})
+    worker._apply_carried()
+    # then the worker wants a whole cycle, which pulls
+    assert worker.pull_wanted and SyncState.objects.get().pull_cursor == 4
+    assert worker.cycle_pulls()
+
+
 def test_a_page_that_fails_to_apply_leaves_the_cursor_where_it_was(store, cloud):
     product = make_product(price=None)
     broken = _price_event(2, product, "2.00")
@@ -315,7 +390,7 @@ def test_a_local_sale_alone_makes_a_push_while_a_nudge_or_the_poll_makes_a_whole
     worker.want(pull=False)
     worker.want(pull=True)  # a sale, then a nudge before the cycle starts
     assert worker.cycle_pulls()
-    assert not worker.wake.is_set() and worker.cycle_pulls()  # nothing asked: the poll's whole cycle
+    assert worker.cycle_pulls()  # nothing asked: the poll's whole cycle
     # and a till selling faster than the poll interval still pulls once the interval is over
     worker.want(pull=False)
     assert not worker.cycle_pulls()

@@ -29,7 +29,7 @@ def _table(phase: str, fleet, sample: dict) -> Table:
         ("enrolled", f"{m.enrolled}"),
         ("sales rung / events accepted", f"{m.sales} / {m.accepted}"),
         ("events still in outboxes", f"{fleet.backlog_events()}"),
-        ("pushes / pulls / pulled events", f"{m.pushes} / {m.pulls} / {m.pulled}"),
+        ("pushes / pulls / socket slices / events in", f"{m.pushes} / {m.pulls} / {m.carried} / {m.pulled}"),
         ("sync latency p50 / p99 (recent)", f"{(p50 or 0) * 1000:.0f} ms / {(p99 or 0) * 1000:.0f} ms"),
         ("WebSocket connections held", f"{m.sockets} (peak {m.sockets_peak})"),
         ("errors", ", ".join(f"{k}: {v}" for k, v in sorted(m.errors.items())) or "none"),
