@@ -1,4 +1,5 @@
-"""Insert many rows of one model fast: PostgreSQL's ``COPY``, ``bulk_create`` elsewhere.
+"""Insert many rows of one model fast: on PostgreSQL one ``INSERT`` bound server-side for a few
+rows and ``COPY`` for many, ``bulk_create`` elsewhere.
 
 The sync ingest writes some twenty rows per sale. Through ``bulk_create`` each row becomes a model
 instance and each value goes through the field's ``get_db_prep_save`` and psycopg's client-side
@@ -15,6 +16,7 @@ declares them deferred on PostgreSQL), so callers check references before insert
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import uuid
@@ -34,30 +36,37 @@ def _json_text(value) -> str:
         return json.dumps(value, separators=(",", ":"))
 
 
+# Up to this many rows go as one ``INSERT ... VALUES`` with parameters bound server-side: a push
+# of one sale writes one to five rows per table, and COPY costs a round trip more than an insert
+# (the server answers COPY before the rows are sent). More rows stream through COPY.
+SMALL_INSERT_ROWS = 50
+
+
 def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert ``rows`` (tuples in the order of ``fields``, attribute names such as ``sale_id``) into
-    ``model``'s table; returns how many. Call it inside a transaction."""
-    meta = model._meta
-    by_attname = {field.attname: field for field in meta.concrete_fields}
-    columns = [by_attname[name] for name in fields]
-    json_at = [i for i, field in enumerate(columns) if isinstance(field, models.JSONField)]
-    count = 0
+    ``model``'s table; returns how many (none: no statement is sent). Call it inside a
+    transaction."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return 0
     if connection.vendor != "postgresql":
-        batch = []
-        for row in rows:
-            batch.append(model(**dict(zip(fields, row, strict=True))))
-            if len(batch) >= 500:
-                model.objects.bulk_create(batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            model.objects.bulk_create(batch)
-            count += len(batch)
-        return count
-    table = connection.ops.quote_name(meta.db_table)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+        for start in range(0, len(rows), 500):
+            model.objects.bulk_create(
+                [model(**dict(zip(fields, row, strict=True))) for row in rows[start : start + 500]]
+            )
+        return len(rows)
+    table, names, types, json_at = _insert_plan(model, tuple(fields))
+    if json_at:
+        rows = [_with_jsonb(row, json_at) for row in rows]
+    if len(rows) <= SMALL_INSERT_ROWS:
+        one = "(" + ", ".join(["%s"] * len(types)) + ")"
+        with connection.wrap_database_errors, pg_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}",
+                [value for row in rows for value in row],
+            )
+        return len(rows)
     # Binary: the database reads UUIDs, numerics and times without parsing text (a third faster).
-    types = [_pg_type(field) for field in columns]
     # psycopg's own errors become Django's (IntegrityError ...), as for any query.
     with (
         connection.wrap_database_errors,
@@ -66,13 +75,27 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     ):
         copy.set_types(types)
         for row in rows:
-            if json_at:
-                row = list(row)
-                for i in json_at:
-                    row[i] = None if row[i] is None else Jsonb(row[i], dumps=_json_text)
             copy.write_row(row)
-            count += 1
-    return count
+    return len(rows)
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, str, list[str], list[int]]:
+    """(table, column list, COPY types, positions of JSON columns) of an insert: computed once per
+    model and fields (a field's ``db_type`` is not cheap)."""
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    columns = [by_attname[name] for name in fields]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    json_at = [i for i, field in enumerate(columns) if isinstance(field, models.JSONField)]
+    return table, names, [_pg_type(field) for field in columns], json_at
+
+
+def _with_jsonb(row: Sequence, json_at: list[int]) -> list:
+    row = list(row)
+    for i in json_at:
+        row[i] = None if row[i] is None else Jsonb(row[i], dumps=_json_text)
+    return row
 
 
 def _pg_type(field: models.Field) -> str:
@@ -133,6 +156,53 @@ def ids_existing(model: type[models.Model], ids: Iterable) -> set:
         return {row[0] for row in cursor.fetchall()}  # iterating the cursor costs a call per row
 
 
+def ids_found(*asks: tuple[type[models.Model], Iterable, str]) -> list[dict]:
+    """Several ``ids_existing`` in one round trip: for each ``(model, ids, extra)``, which of
+    ``ids`` are primary keys of ``model`` rows, as ``{id: value of the extra attribute}`` (``extra``
+    names a column of the same type as the key, such as ``merged_into_id``, or is empty: None).
+
+    On PostgreSQL the asks whose keys share a type are one ``UNION ALL`` query; elsewhere a query
+    per ask. An ask with no ids sends nothing."""
+    found: list[dict] = [{} for _ in asks]
+    todo = []
+    for i, (model, ids, extra) in enumerate(asks):
+        ids = list(ids)
+        if ids:
+            todo.append((i, model, ids, extra))
+    if not todo:
+        return found
+    if connection.vendor != "postgresql":
+        for i, model, ids, extra in todo:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                if extra:
+                    found[i].update(model.objects.filter(pk__in=chunk).values_list("pk", extra))
+                else:
+                    found[i].update(
+                        dict.fromkeys(model.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+                    )
+        return found
+    by_type: dict[str, list] = {}
+    for ask in todo:
+        by_type.setdefault(ask[1]._meta.pk.db_type(connection), []).append(ask)
+    q = connection.ops.quote_name
+    for pk_type, group in by_type.items():
+        parts, params = [], []
+        for i, model, ids, extra in group:
+            meta = model._meta
+            pk = q(meta.pk.column)
+            value = q(meta.get_field(extra.removesuffix("_id")).column) if extra else f"NULL::{pk_type}"
+            parts.append(
+                f"SELECT {i}, {pk}, {value} FROM {q(meta.db_table)} WHERE {pk} = ANY(%s::{pk_type}[])"
+            )
+            params.append(pg_array(ids))
+        with connection.wrap_database_errors, pg_cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for i, key, value in cursor.fetchall():
+                found[i][key] = value
+    return found
+
+
 def pg_upsert_add(
     model: type[models.Model],
     keys: Sequence[str],
@@ -149,6 +219,54 @@ def pg_upsert_add(
     of the ``touch`` column (set, not added) when one is named; rows are written in the order given
     (callers sort them, so concurrent writers lock rows in one order). Returns the ``returning``
     columns of every row written."""
+    sql, params = upsert_add_statement(
+        model, keys, sums, rows, touch=touch, conflict_where=conflict_where, returning=returning
+    )
+    with connection.wrap_database_errors, pg_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def pg_upserts_add(statements: Sequence[tuple[str, list]]) -> None:
+    """Several ``upsert_add_statement`` (without ``returning``) as one statement, one round trip:
+    each a data-modifying ``WITH`` query, run once and to completion, in the order given."""
+    statements = [statement for statement in statements if statement is not None]
+    if not statements:
+        return
+    if len(statements) == 1:
+        sql, params = statements[0]
+    else:
+        sql = (
+            "WITH "
+            + ", ".join(f"u{i} AS ({sql})" for i, (sql, _params) in enumerate(statements))
+            + " SELECT 1"
+        )
+        params = [param for _sql, ps in statements for param in ps]
+    with connection.wrap_database_errors, pg_cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def upsert_add_statement(
+    model: type[models.Model],
+    keys: Sequence[str],
+    sums: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    touch: str = "",
+    conflict_where: str = "",
+    returning: Sequence[str] = (),
+) -> tuple[str, list]:
+    """The SQL and parameters ``pg_upsert_add`` sends."""
+    sql = _upsert_sql(model, tuple(keys), tuple(sums), touch, conflict_where, tuple(returning))
+    width = len(keys) + len(sums) + (1 if touch else 0)
+    columns_of = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    return sql, [pg_array(column) for column in columns_of]
+
+
+@functools.cache
+def _upsert_sql(
+    model: type[models.Model], keys: tuple, sums: tuple, touch: str, conflict_where: str, returning: tuple
+) -> str:
     meta = model._meta
     by_attname = {field.attname: field for field in meta.concrete_fields}
     fields = [by_attname[name] for name in (*keys, *sums, *([touch] if touch else []))]
@@ -162,14 +280,9 @@ def pg_upsert_add(
     conflict = (
         "(" + ", ".join(columns[: len(keys)]) + ")" + (f" WHERE {conflict_where}" if conflict_where else "")
     )
-    columns_of = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
-    arrays = [pg_array(column) for column in columns_of]
     unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     back = f" RETURNING {', '.join(q(by_attname[name].column) for name in returning)}" if returning else ""
-    with connection.wrap_database_errors, pg_cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({unnest}) "
-            f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)}{back}",
-            arrays,
-        )
-        return cursor.fetchall() if returning else []
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({unnest}) "
+        f"ON CONFLICT {conflict} DO UPDATE SET {', '.join(sets)}{back}"
+    )

@@ -21,7 +21,7 @@ from cloud.reporting.models import (
     RolledUpOrder,
     RolledUpSale,
 )
-from retail.dbcopy import ids_existing, pg_upsert_add, rows_insert
+from retail.dbcopy import ids_existing, pg_array, pg_cursor, pg_upserts_add, rows_insert, upsert_add_statement
 from retail.sales.models import Sale, SaleKind, SaleLine, SaleStatus, Tender
 
 
@@ -32,12 +32,19 @@ def sale_local_day(sale: Sale):
 
 
 def _upsert_add(
-    model: type[models.Model], keys: tuple[str, ...], rows: dict[tuple, dict], *, conflict_where: str = ""
+    model: type[models.Model],
+    keys: tuple[str, ...],
+    rows: dict[tuple, dict],
+    *,
+    conflict_where: str = "",
+    into: list | None = None,
 ) -> None:
     """Add each row's increments to the row its key names, creating the missing ones: one
     ``INSERT ... ON CONFLICT (keys) DO UPDATE SET f = f + EXCLUDED.f`` per chunk (PostgreSQL and
     SQLite), keys in sorted order so concurrent writers lock rows in the same order.
-    ``conflict_where`` names a partial unique index's condition (SQL), e.g. ``store_id IS NULL``."""
+    ``conflict_where`` names a partial unique index's condition (SQL), e.g. ``store_id IS NULL``.
+    On PostgreSQL, ``into`` collects the statement instead, for ``pg_upserts_add`` to send with
+    others of other tables in one round trip."""
     if not rows:
         return
     meta = model._meta
@@ -50,7 +57,7 @@ def _upsert_add(
         touch = "updated_at" if any(f.name == "updated_at" for f in meta.concrete_fields) else ""
         now = [timezone.now()] if touch else []
         ordered = sorted(rows.items(), key=lambda item: tuple(str(k) for k in item[0]))
-        pg_upsert_add(
+        statement = upsert_add_statement(
             model,
             key_names,
             sum_names,
@@ -58,6 +65,10 @@ def _upsert_add(
             touch=touch,
             conflict_where=conflict_where,
         )
+        if into is not None:
+            into.append(statement)
+        else:
+            pg_upserts_add([statement])
         return
     table = connection.ops.quote_name(meta.db_table)
     key_fields = [meta.get_field(name) for name in keys]
@@ -100,6 +111,22 @@ def _claim(sales: list[Sale]) -> list[Sale]:
     """Mark ``sales`` as counted; returns those not counted before (the "once per sale" rule)."""
     unique = list({sale.id: sale for sale in sales}.values())
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        # One statement, no savepoint: the rows it did insert are the sales not counted before
+        # (a concurrent claim of the same sale waits for that transaction, then inserts nothing).
+        with connection.wrap_database_errors, pg_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(RolledUpSale._meta.db_table)} (sale_id, day, recorded_at) "
+                "SELECT * FROM unnest(%s::uuid[], %s::date[], %s::timestamptz[]) "
+                "ON CONFLICT (sale_id) DO NOTHING RETURNING sale_id",
+                [
+                    pg_array([s.id for s in unique]),
+                    pg_array([s._rollup_day for s in unique]),
+                    pg_array([now] * len(unique)),
+                ],
+            )
+            claimed = {row[0] for row in cursor.fetchall()}
+        return [sale for sale in unique if sale.id in claimed]
     # Mostly none was counted (the sales were just applied): claim them all in one insert; the
     # unique key refuses it whole if any was, and then the ones not counted are looked up.
     for look_up in (False, True):
@@ -151,7 +178,9 @@ def sales_rollup_record_many(
         if sale.store_id not in zones:
             zones[sale.store_id] = ZoneInfo(sale.store.time_zone or "UTC")
         sale._rollup_day = (sale.completed_at or sale.created_at).astimezone(zones[sale.store_id]).date()
-    with transaction.atomic():
+    # No savepoint of its own inside the caller's transaction (a round trip each way): an error here
+    # rolls the caller's whole transaction back, which is what the caller wants of its figures.
+    with transaction.atomic(savepoint=False):
         counted = _claim(completed)
         if not counted:
             return set()
@@ -205,11 +234,16 @@ def sales_rollup_record_many(
                 _plus(products[(day, sale.store_id, product_id)], figures)
                 _plus(chain[(day, product_id)], figures)
                 _plus(monthly[(day.replace(day=1), product_id)], figures)
-        _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores)
-        _upsert_add(DailyTender, ("day", "store", "kind"), tenders)
-        _upsert_add(DailyProductSales, ("day", "store", "product"), products)
-        _upsert_add(DailyChainProductSales, ("day", "product"), chain)
-        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly)
+        # Five tables, one statement on PostgreSQL: each table's rows in key order, the tables as
+        # listed (PostgreSQL runs unreferenced data-modifying WITH queries to completion in turn,
+        # so concurrent batches lock the shared chain rows in one order).
+        upserts: list = []
+        _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores, into=upserts)
+        _upsert_add(DailyTender, ("day", "store", "kind"), tenders, into=upserts)
+        _upsert_add(DailyProductSales, ("day", "store", "product"), products, into=upserts)
+        _upsert_add(DailyChainProductSales, ("day", "product"), chain, into=upserts)
+        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly, into=upserts)
+        pg_upserts_add(upserts)
         for day, store_id, _channel in stores:
             live_notify(store_id=store_id, day=day)
     return set(ids)

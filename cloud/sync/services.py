@@ -238,8 +238,9 @@ class CloudHooks(ApplyHooks):
     upsert per rollup table for a whole batch); the caller must flush before its transaction ends.
     """
 
-    def __init__(self, *, defer_rollups: bool = False):
+    def __init__(self, *, defer_rollups: bool = False, stores=()):
         self.defer_rollups = defer_rollups
+        self.stores = {store.id: store for store in stores}  # already read: the rollups need their time zone
         self.sales: list = []
         self.lines_of: dict = {}
         self.tenders_of: dict = {}
@@ -257,6 +258,8 @@ class CloudHooks(ApplyHooks):
         points_changes_mark(balances)
 
     def sale_applied(self, *, sale, env, lines=None, tenders=None):
+        if sale.store_id in self.stores:
+            sale.store = self.stores[sale.store_id]
         self.sales.append(sale)
         if lines is not None and tenders is not None:
             # The rollups count lines not voided and tenders approved.
@@ -407,7 +410,7 @@ def sync_push_ingest(
     StoreSyncState.objects.get_or_create(store=store)
     _feed_state()
     max_skew = getattr(settings, "SYNC_MAX_CLOCK_SKEW_MS", None)
-    hooks = CloudHooks(defer_rollups=True)
+    hooks = CloudHooks(defer_rollups=True, stores=[store])
     ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
     if max_skew is not None:
         ctx.max_skew_ms = max_skew

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from retail.catalog.models import Price, Product
-from retail.dbcopy import ids_existing, pg_upsert_add, rows_insert
+from retail.dbcopy import ids_existing, ids_found, pg_upsert_add, rows_insert
 from retail.members.models import Member, PointsEntry, PointsKind
 from retail.outbox import hlc as hlc_clock
 from retail.replication.wire import CLOUD_ORIGIN, Envelope
@@ -383,26 +383,26 @@ def _facts_apply(
     movements = [(env, row) for env, row in parsed if env.type == "stock.moved"]
     entries = [(env, row) for env, row in parsed if env.type == "points.posted"]
 
-    # What this node already holds, and what the rows name: one query per table.
-    done_sales = _existing(Sale, [s.sale.id for s in sales]) if look_up else set()
-    done_movements = _existing(StockMovement, [row[0] for _env, row in movements]) if look_up else set()
-    done_entries = _existing(PointsEntry, [row[0] for _env, row in entries]) if look_up else set()
-    members: dict = {}
+    # What this node already holds, and what the rows name: one query for every table.
     member_ids = {row[1] for _env, row in entries} | {s.sale.member_id for s in sales} - {None}
     member_ids |= {m for m in wanted_members if isinstance(m, uuid.UUID)}
-    if member_ids:
-        members = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "merged_into_id"))
-    stores = _existing(Store, {s.sale.store_id for s in sales} | {row[1] for _env, row in movements})
-    products = _existing(
-        Product, {line[3] for s in sales for line in s.lines} | {row[2] for _env, row in movements}
+    found = ids_found(
+        (Sale, [s.sale.id for s in sales] if look_up else (), ""),
+        (StockMovement, [row[0] for _env, row in movements] if look_up else (), ""),
+        (PointsEntry, [row[0] for _env, row in entries] if look_up else (), ""),
+        (Member, member_ids, "merged_into_id"),
+        (Store, {s.sale.store_id for s in sales} | {row[1] for _env, row in movements}, ""),
+        (Product, {line[3] for s in sales for line in s.lines} | {row[2] for _env, row in movements}, ""),
+        (Terminal, {s.sale.terminal_id for s in sales}, ""),
+        (User, {s.sale.cashier_id for s in sales}, ""),
+        (Shift, {s.sale.shift_id for s in sales} - {None}, ""),
+        (Sale, {s.sale.original_sale_id for s in sales} - {None}, ""),
+        (SaleLine, {line[15] for s in sales for line in s.lines if line[15] is not None}, ""),
     )
-    terminals = _existing(Terminal, {s.sale.terminal_id for s in sales})
-    cashiers = _existing(User, {s.sale.cashier_id for s in sales})
-    shifts = _existing(Shift, {s.sale.shift_id for s in sales} - {None})
-    originals = _existing(Sale, {s.sale.original_sale_id for s in sales} - {None})
-    original_lines = _existing(
-        SaleLine, {line[15] for s in sales for line in s.lines if line[15] is not None}
-    )
+    members = found[3]
+    done_sales, done_movements, done_entries, _, stores, products, terminals, cashiers, shifts, originals, original_lines = (
+        set(ids) for ids in found
+    )  # fmt: skip
 
     take_sales, take_movements, take_entries, applied_ids = [], [], [], set()
     seen_sales, seen_movements, seen_entries = set(done_sales), set(done_movements), set(done_entries)
