@@ -80,6 +80,7 @@ class Metrics:
     pushes: int = 0
     pulls: int = 0
     carried: int = 0  # slices of the feed applied from the nudge socket, without a pull
+    heard: dict[str, int] = field(default_factory=dict)  # nudge socket messages by what they did
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     sockets: int = 0
@@ -89,6 +90,9 @@ class Metrics:
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    def hear(self, kind: str) -> None:
+        self.heard[kind] = self.heard.get(kind, 0) + 1
 
     def socket(self, delta: int) -> None:
         self.sockets += delta
@@ -380,11 +384,15 @@ class SimStore:
         applied when the store's cursor is at least ``after``; False when it must pull instead."""
         after, cursor = int(message["after"]), int(message["cursor"])
         if self.cursor < after:
+            self.metrics.hear("slice after the cursor")
             return False
         if self.cursor < cursor:
             self._received([env for env in message["events"] if env["fseq"] > self.cursor])
             self.cursor = cursor
             self.metrics.carried += 1
+            self.metrics.hear("slice applied")
+        else:
+            self.metrics.hear("slice already had")
         return True
 
     async def cycle(self, *, pull: bool = True) -> bool:
@@ -439,6 +447,8 @@ class SimStore:
                 message = json.loads(text)
                 if message.get("type") == "events" and self.carried(message):
                     return
+                if message.get("type") != "events":
+                    self.metrics.hear(str(message.get("type")))
                 self.pull_wanted = True
                 self.wake.set()
 
@@ -573,6 +583,7 @@ class Fleet:
             "pushes": m.pushes,
             "pulls": m.pulls,
             "carried": m.carried,
+            "heard": dict(sorted(m.heard.items())),
             "pulled_events": m.pulled,
             "sync_p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
             "sync_p99_ms": round(p99 * 1000, 1) if p99 is not None else None,
