@@ -131,6 +131,30 @@ def _feed_state() -> None:
     FeedState.objects.get_or_create(pk=1)
 
 
+def _feed_advance(n: int, lift: int | None) -> int | None:
+    """Take ``n`` feed positions (this takes the feed lock) and, unless ``lift`` is None, move
+    ``nudge_seq`` to ``lift`` below the new head; returns the new head (None: no state row yet).
+    One statement on PostgreSQL (``UPDATE ... RETURNING``)."""
+    nudge = F("last_seq") + n - lift if lift is not None else F("nudge_seq")
+    if connection.vendor != "postgresql":
+        if not FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + n, nudge_seq=nudge):
+            return None
+        return FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
+    with connection.cursor() as cursor:
+        cursor.execute(_feed_advance_sql(), [n, lift is not None, n - (lift or 0)])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@functools.cache
+def _feed_advance_sql() -> str:
+    # SET's right-hand sides read the row as it was: ``nudge_seq`` is the old head plus n - lift.
+    return (
+        f"UPDATE {connection.ops.quote_name(FeedState._meta.db_table)} SET last_seq = last_seq + %s, "
+        "nudge_seq = CASE WHEN %s THEN last_seq + %s ELSE nudge_seq END WHERE id = 1 RETURNING last_seq"
+    )
+
+
 _FEED_FIELDS = (
     "seq",
     "event_id",
@@ -157,12 +181,12 @@ def _feed_append(entries: list[tuple[Envelope, Audience]]) -> bool:
         return False
     waking = [i for i, (env, audience) in enumerate(entries) if nudges(env, audience)]
     n = len(entries)
-    if waking:
-        lift = n - waking[-1] - 1  # the last waking entry sits this many positions below the new head
-        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + n, nudge_seq=F("last_seq") + n - lift)
-    else:
-        FeedState.objects.filter(pk=1).update(last_seq=F("last_seq") + n)
-    last = FeedState.objects.filter(pk=1).values_list("last_seq", flat=True).get()
+    # The last waking entry sits ``lift`` positions below the new head.
+    lift = n - waking[-1] - 1 if waking else None
+    last = _feed_advance(n, lift)
+    if last is None:  # a cloud whose feed never moved has no state row yet
+        _feed_state()
+        last = _feed_advance(n, lift)
     first = last - n + 1
     now = timezone.now()
     rows_insert(
@@ -407,8 +431,6 @@ def sync_push_ingest(
     ``ack_seq + 1`` or the batch is refused with ``seq_gap`` naming the expected seq.
     """
     envs = _parse_batch(store=store, raw_events=raw_events)
-    StoreSyncState.objects.get_or_create(store=store)
-    _feed_state()
     max_skew = getattr(settings, "SYNC_MAX_CLOCK_SKEW_MS", None)
     hooks = CloudHooks(defer_rollups=True, stores=[store])
     ctx = ApplyContext(hooks=hooks, origin_store_id=store.id)
@@ -418,7 +440,10 @@ def sync_push_ingest(
     # while the one ahead is applied.
     parsed_ahead = facts_parse(envs, ctx)
     with transaction.atomic():
-        state = StoreSyncState.objects.select_for_update().get(store=store)
+        state = StoreSyncState.objects.select_for_update().filter(store=store).first()
+        if state is None:  # the store's first push
+            StoreSyncState.objects.get_or_create(store=store)
+            state = StoreSyncState.objects.select_for_update().get(store=store)
         fresh = [env for env in envs if env.seq > state.ack_seq]
         result = PushResult(ack_seq=state.ack_seq, duplicates=len(envs) - len(fresh))
         if fresh and fresh[0].seq != state.ack_seq + 1:
