@@ -142,8 +142,10 @@ _FEED_PAGE_MODELS = [
 # ---------------------------------------------------------------- the feed on the nudge socket
 
 # A slice of the feed small enough to travel on the nudge socket (docs/sync-protocol.md §3.6);
-# a bigger one (a catalog import) makes the stores pull, in pages.
-SOCKET_MAX_EVENTS = 200
+# a bigger one (a catalog import) makes the stores pull, in pages. The bytes bound what a worker
+# buffers per socket; the count is a pull page's, so head office's publication of other stores'
+# levels (one entry per store that sold, every 10 s: some 350 at 500 stores) travels too.
+SOCKET_MAX_EVENTS = 2000
 SOCKET_MAX_BYTES = 256 * 1024
 
 

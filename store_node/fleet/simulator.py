@@ -82,6 +82,7 @@ class Metrics:
     carried: int = 0  # slices of the feed applied from the nudge socket, without a pull
     heard: dict[str, int] = field(default_factory=dict)  # nudge socket messages by what they did
     latencies: list[float] = field(default_factory=list)
+    latency_at: list[float] = field(default_factory=list)  # seconds since the phase began, per latency
     errors: dict[str, int] = field(default_factory=dict)
     sockets: int = 0
     sockets_peak: int = 0
@@ -97,6 +98,14 @@ class Metrics:
     def socket(self, delta: int) -> None:
         self.sockets += delta
         self.sockets_peak = max(self.sockets_peak, self.sockets)
+
+
+def _windows(latencies: list[float], at: list[float], width: float) -> list[list]:
+    """[window start s, samples, p99 ms] per ``width`` seconds of the phase: where the tail sits."""
+    by: dict[int, list[float]] = {}
+    for value, when in zip(latencies, at, strict=True):
+        by.setdefault(int(when // width), []).append(value)
+    return [[int(k * width), len(v), round(percentile(v, 99) * 1000, 1)] for k, v in sorted(by.items())]
 
 
 class SimStore:
@@ -350,6 +359,7 @@ class SimStore:
             rung = self.rung_at.pop(seq, None)
             if rung is not None:
                 self.metrics.latencies.append(now - rung)
+                self.metrics.latency_at.append(now - self.metrics.started)
         self.ack = max(self.ack, ack)
 
     async def pull(self) -> bool:
@@ -588,6 +598,7 @@ class Fleet:
             "sync_p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
             "sync_p99_ms": round(p99 * 1000, 1) if p99 is not None else None,
             "latency_samples": len(m.latencies),
+            "sync_p99_ms_by_30s": _windows(m.latencies, m.latency_at, 30.0),
             "price_visible_p99_ms": round(percentile(m.price_lags, 99) * 1000, 1) if m.price_lags else None,
             "sockets_held": m.sockets,
             "sockets_peak": m.sockets_peak,

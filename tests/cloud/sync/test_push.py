@@ -353,3 +353,40 @@ def test_a_batch_locks_the_members_it_moves_in_id_order_before_applying_any(enro
             other.rollback()
             pushing.join(timeout=30)
     assert sorted(Member.objects.values_list("points_balance", flat=True)) == [5, 5]
+
+
+def test_a_push_on_a_cloud_whose_feed_and_sync_state_never_moved_creates_both(enrolled):
+    from cloud.sync.models import FeedEntry, FeedState
+    from tests.cloud.sync.test_pull import _member
+
+    FeedState.objects.all().delete()  # a new cloud
+    StoreSyncState.objects.filter(store=enrolled["stores"]["S01"]).delete()  # enrolled before the row existed
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    member_id = "0190a0a0-0000-7000-8000-0000000000c2"
+    response = push(
+        enrolled["clients"]["S01"],
+        [
+            envelope("S01", 1, "member.created", _member(member_id, "S01-0002")),
+            envelope("S01", 2, "stock.moved", moved(s01, product, "-1")),
+        ],
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["ack_seq"] == 2
+    assert StoreSyncState.objects.get(store=s01).ack_seq == 2
+    state = FeedState.objects.get(pk=1)
+    assert list(FeedEntry.objects.order_by("seq").values_list("seq", "type")) == [(1, "member.created")]
+    assert (state.last_seq, state.nudge_seq) == (1, 0)  # another store's member waits for the poll
+
+
+def test_taking_feed_positions_moves_the_head_and_the_nudge_position_as_asked(db):
+    from cloud.sync.models import FeedState
+    from cloud.sync.services import _feed_advance
+
+    assert _feed_advance(3, None) is None  # no state row yet: the caller creates it
+    FeedState.objects.create(pk=1, last_seq=10, nudge_seq=3)
+    assert _feed_advance(5, None) == 15  # nothing of the five wakes the stores
+    assert FeedState.objects.values_list("last_seq", "nudge_seq").get() == (15, 3)
+    assert _feed_advance(4, 1) == 19  # the last waking entry is one below the new head
+    assert FeedState.objects.values_list("last_seq", "nudge_seq").get() == (19, 18)
+    assert _feed_advance(2, 0) == 21
+    assert FeedState.objects.values_list("last_seq", "nudge_seq").get() == (21, 21)
