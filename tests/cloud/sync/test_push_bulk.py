@@ -2,6 +2,7 @@
 one-by-one appliers: for any batch drawn from a pool of good, odd and poison events, the cloud ends
 with the same rows, balances, overdraws, rollups and quarantine as applying each event alone."""
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -284,3 +285,20 @@ def test_facts_the_cloud_holds_sent_again_under_new_seqs_change_nothing_and_the_
     member.refresh_from_db()
     assert member.points_balance == 10 + 4
     assert DailyStoreSales.objects.get(store=s01).sales_count == day.sales_count == 1
+
+
+def test_a_pushed_sale_is_counted_on_its_stores_local_day(enrolled):
+    # given S01 in New York, and a sale completed there at 21:01 on 28 February (02:01 UTC on 1 March)
+    s01 = enrolled["stores"]["S01"]
+    type(s01).objects.filter(pk=s01.pk).update(time_zone="America/New_York")
+    s01.refresh_from_db()
+    terminal, cashier = make_terminal(s01), make_user(store=s01)
+    ids = {"store": str(s01.id), "terminal": str(terminal.id), "cashier": str(cashier.id)}
+    sale = {**_sale(ids, [_line(enrolled["product"], 1)]), "completed_at": "2026-03-01T02:01:00Z"}
+    # when S01 pushes it
+    result = sync_push_ingest(store=s01, raw_events=_envelopes([("sale.completed", sale)]))
+    # then the day's figures are New York's 28 February, not UTC's 1 March
+    assert result.applied == 1
+    assert list(DailyStoreSales.objects.filter(store=s01).values_list("day", "sales_count")) == [
+        (datetime.date(2026, 2, 28), 1)
+    ]
