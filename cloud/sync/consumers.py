@@ -91,6 +91,13 @@ class FeedHeadWatcher:
                 head = await _db(feed_head)()
                 if head != self.head:
                     self.head, change = await _db(_feed_changed)(self.position)
+                    if change.entries is None:
+                        log.info(
+                            "nudge: the feed after %d to %d goes as more (%s): the stores pull it",
+                            change.after,
+                            change.cursor,
+                            change.why,
+                        )
                     self.position = change.cursor
                     await self._send(change)
             except Exception:  # the database restarting: the sockets stay, the next poll retries

@@ -178,6 +178,7 @@ class FeedSlice:
     after: int
     cursor: int
     entries: list[SocketEntry] | None
+    why: str = ""  # why ``entries`` is None
 
     def message_for(self, *, store_id, region: str, code: str) -> str:
         """The socket message of one store: ``{"type": "events", "after", "cursor", "events"}``
@@ -206,16 +207,23 @@ def feed_slice(*, after: int, max_events: int | None = None, max_bytes: int | No
         db_cursor.execute(_feed_state_sql())
         head, floor = db_cursor.fetchone() or (0, 0)
     if after < floor:
-        return FeedSlice(after=after, cursor=head, entries=None)
+        return FeedSlice(
+            after=after, cursor=head, entries=None, why=f"it starts below the pruned floor {floor}"
+        )
     rows = joined_rows(_feed_slice_sql(), [after, head, max_events + 1], _FEED_SLICE_MODELS)
     if len(rows) > max_events:
-        return FeedSlice(after=after, cursor=head, entries=None)
+        return FeedSlice(after=after, cursor=head, entries=None, why=f"more than {max_events} entries")
     entries, size = [], 0
     for (entry,) in rows:
         text = dumps(_entry_wire(entry)).decode()
         size += len(text)
         if size > max_bytes:
-            return FeedSlice(after=after, cursor=head, entries=None)
+            return FeedSlice(
+                after=after,
+                cursor=head,
+                entries=None,
+                why=f"more than {max_bytes} bytes by entry {entry.seq}",
+            )
         entries.append(
             SocketEntry(
                 text=text,

@@ -81,6 +81,7 @@ class Metrics:
     pulls: int = 0
     carried: int = 0  # slices of the feed applied from the nudge socket, without a pull
     heard: dict[str, int] = field(default_factory=dict)  # nudge socket messages by what they did
+    more_at: dict[int, int] = field(default_factory=dict)  # "more" heard per 10 s window of the phase
     latencies: list[float] = field(default_factory=list)
     latency_at: list[float] = field(default_factory=list)  # seconds since the phase began, per latency
     errors: dict[str, int] = field(default_factory=dict)
@@ -94,6 +95,9 @@ class Metrics:
 
     def hear(self, kind: str) -> None:
         self.heard[kind] = self.heard.get(kind, 0) + 1
+        if kind == "more":
+            window = int((time.monotonic() - self.started) // 10) * 10
+            self.more_at[window] = self.more_at.get(window, 0) + 1
 
     def socket(self, delta: int) -> None:
         self.sockets += delta
@@ -594,6 +598,7 @@ class Fleet:
             "pulls": m.pulls,
             "carried": m.carried,
             "heard": dict(sorted(m.heard.items())),
+            "more_by_10s": dict(sorted(m.more_at.items())),
             "pulled_events": m.pulled,
             "sync_p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
             "sync_p99_ms": round(p99 * 1000, 1) if p99 is not None else None,

@@ -73,7 +73,7 @@ def test_a_slice_starting_below_the_pruned_floor_says_more(stores):
     _write([("cloud", None, None, None)] * 3)
     FeedState.objects.filter(pk=1).update(floor_seq=2)
     change = feed_slice(after=1)
-    assert change.entries is None
+    assert (change.entries, change.why) == (None, "it starts below the pruned floor 2")
     assert change.message_for(store_id=stores[0].id, region="north", code="S01") == '{"type":"more"}'
     assert feed_slice(after=2).entries is not None
 
@@ -82,4 +82,6 @@ def test_a_slice_over_the_byte_bound_says_more(stores):
     _write([("cloud", None, None, None)] * 3)
     one = len(feed_slice(after=0).entries[0].text)
     assert feed_slice(after=0, max_bytes=3 * one).entries is not None
-    assert feed_slice(after=0, max_bytes=3 * one - 1).entries is None
+    over = feed_slice(after=0, max_bytes=3 * one - 1)
+    assert (over.entries, over.why) == (None, f"more than {3 * one - 1} bytes by entry 3")
+    assert feed_slice(after=0, max_events=2).why == "more than 2 entries"
