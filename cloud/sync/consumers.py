@@ -19,9 +19,11 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from cloud.sync.selectors import FeedSlice, credential_authenticate, feed_head, feed_last_seq, feed_slice
 from cloud.sync.services import NUDGE_GROUP, feed_publish_cloud
+from cloud.sync.shared_state import shared_state_publish
 
 POLL_SECONDS = 0.2
 
@@ -40,6 +42,19 @@ def _feed_changed(after: int) -> tuple[tuple[int, int], FeedSlice]:
     feed_publish_cloud()
     head = feed_head()
     return head, feed_slice(after=after)
+
+
+def _publish_every() -> float:
+    return max(POLL_SECONDS, float(getattr(settings, "SYNC_SHARED_PUBLISH_SECONDS", 10.0)) / 2)
+
+
+def _poll(publish: bool) -> tuple[int, int]:
+    """The watcher's read of the head; with ``publish``, first the other stores' levels and
+    balances into head office's outbox when due (``shared_state_publish``, as a pull does), so
+    their cadence does not hang on the stores' polls: they travel with the next slice."""
+    if publish:
+        shared_state_publish()
+    return feed_head()
 
 
 def _feed_start() -> tuple[tuple[int, int], int]:
@@ -86,9 +101,14 @@ class FeedHeadWatcher:
             self.poked.set()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        publish_at = loop.time()
         while self.sockets:
             try:
-                head = await _db(feed_head)()
+                publish = loop.time() >= publish_at
+                if publish:
+                    publish_at = loop.time() + _publish_every()
+                head = await _db(_poll)(publish)
                 if head != self.head:
                     self.head, change = await _db(_feed_changed)(self.position)
                     if change.entries is None:

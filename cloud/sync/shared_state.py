@@ -4,8 +4,8 @@ A store's push moves stock levels that the stores of its region show at their ha
 balances every store shows at its tills. Re-publishing each movement and entry would send every
 sale's lines to every store of the chain (500 stores: 500 copies of every line). Instead a push
 marks what it moved (``stock_changes_mark``, ``points_changes_mark``, in the push's transaction),
-and at most every ``SYNC_SHARED_PUBLISH_SECONDS`` the next pull publishes the current value of each
-as ``stock.levels`` and ``points.balances`` events in head office's outbox
+and at most every ``SYNC_SHARED_PUBLISH_SECONDS`` the next pull (or a worker's nudge watcher,
+``cloud/sync/consumers.py``) publishes the current value of each as ``stock.levels`` and ``points.balances`` events in head office's outbox
 (``shared_state_publish``); from there they enter the feed like any of head office's events.
 
 Consistency: the values and every store's ``ack_seq`` are read in one snapshot (REPEATABLE READ on

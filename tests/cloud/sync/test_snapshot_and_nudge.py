@@ -217,7 +217,12 @@ async def _woken_by_head_office_only():
     assert await sync_to_async(sell)() == 200
     assert await socket.receive_nothing(timeout=1.0)  # five of the watcher's 0.2 s reads
     await sync_to_async(price_set)(product=product, amount=Decimal("4.56"))
-    assert [e["type"] for e in (await socket.receive_json_from(timeout=3))["events"]] == ["price.set"]
+    # and the seller's level, which the watcher published meanwhile (no store pulled), travels
+    # with head office's change
+    events = (await socket.receive_json_from(timeout=3))["events"]
+    assert [e["type"] for e in events] == ["stock.levels", "price.set"]
+    assert events[0]["payload"]["store_id"] == str(seller.id)
+    assert events[0]["payload"]["levels"] == [[str(product.id), "-2.000"]]
     await socket.disconnect()
 
 
