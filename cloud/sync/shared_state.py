@@ -5,8 +5,9 @@ balances every store shows at its tills. Re-publishing each movement and entry w
 sale's lines to every store of the chain (500 stores: 500 copies of every line). Instead a push
 marks what it moved (``stock_changes_mark``, ``points_changes_mark``, in the push's transaction),
 and at most every ``SYNC_SHARED_PUBLISH_SECONDS`` the next pull (or a worker's nudge watcher,
-``cloud/sync/consumers.py``) publishes the current value of each as ``stock.levels`` and ``points.balances`` events in head office's outbox
-(``shared_state_publish``); from there they enter the feed like any of head office's events.
+``cloud/sync/consumers.py``) publishes the current value of each as ``stock.levels`` and
+``points.balances`` events in head office's outbox (``shared_state_publish``); from there they
+enter the feed like any of head office's events.
 
 Consistency: the values and every store's ``ack_seq`` are read in one snapshot (REPEATABLE READ on
 PostgreSQL; SQLite has one writer), so each balance holds every store's entries up to that store's
