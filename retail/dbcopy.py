@@ -138,22 +138,7 @@ def pg_array(values: Iterable) -> str:
 
 def ids_existing(model: type[models.Model], ids: Iterable) -> set:
     """Which of ``ids`` are primary keys of ``model`` rows (one query however many)."""
-    ids = list(ids)
-    if not ids:
-        return set()
-    if connection.vendor != "postgresql":
-        found: set = set()
-        for start in range(0, len(ids), 500):
-            found.update(model.objects.filter(pk__in=ids[start : start + 500]).values_list("pk", flat=True))
-        return found
-    meta = model._meta
-    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
-    with connection.wrap_database_errors, pg_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{meta.pk.db_type(connection)}[])",
-            [pg_array(ids)],
-        )
-        return {row[0] for row in cursor.fetchall()}  # iterating the cursor costs a call per row
+    return set(ids_found((model, ids, ""))[0])
 
 
 def ids_found(*asks: tuple[type[models.Model], Iterable, str]) -> list[dict]:
@@ -198,7 +183,7 @@ def ids_found(*asks: tuple[type[models.Model], Iterable, str]) -> list[dict]:
             params.append(pg_array(ids))
         with connection.wrap_database_errors, pg_cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
-            for i, key, value in cursor.fetchall():
+            for i, key, value in cursor.fetchall():  # iterating the cursor costs a call per row
                 found[i][key] = value
     return found
 
@@ -230,7 +215,6 @@ def pg_upsert_add(
 def pg_upserts_add(statements: Sequence[tuple[str, list]]) -> None:
     """Several ``upsert_add_statement`` (without ``returning``) as one statement, one round trip:
     each a data-modifying ``WITH`` query, run once and to completion, in the order given."""
-    statements = [statement for statement in statements if statement is not None]
     if not statements:
         return
     if len(statements) == 1:
