@@ -160,6 +160,7 @@ def sales_rollup_record_many(
     channel: str = Channel.STORE,
     lines_of: dict | None = None,
     tenders_of: dict | None = None,
+    shared_later: list | None = None,
 ) -> set:
     """Count completed sales and returns into the daily figures, each sale once; returns the ids counted.
 
@@ -168,7 +169,9 @@ def sales_rollup_record_many(
     Returns count negatively: a day's ``total`` is what customers paid net of refunds.
     ``lines_of`` and ``tenders_of`` may give, per sale id, what the caller has just written (lines not
     voided as (product_id, quantity, line_total), tenders approved as (kind, amount, change)); the
-    other sales' are read.
+    other sales' are read. On PostgreSQL, ``shared_later`` (a list) collects the upserts of the
+    chain-wide rows, which every store's pushes share, for the caller to send with
+    ``retail.dbcopy.pg_upserts_add`` in the last moments of its transaction.
     """
     completed = [sale for sale in sales if sale.status == SaleStatus.COMPLETED]
     if not completed:
@@ -234,15 +237,17 @@ def sales_rollup_record_many(
                 _plus(products[(day, sale.store_id, product_id)], figures)
                 _plus(chain[(day, product_id)], figures)
                 _plus(monthly[(day.replace(day=1), product_id)], figures)
-        # Five tables, one statement on PostgreSQL: each table's rows in key order, the tables as
-        # listed (PostgreSQL runs unreferenced data-modifying WITH queries to completion in turn,
-        # so concurrent batches lock the shared chain rows in one order).
+        # Five tables, one statement on PostgreSQL (or the store's three, and the chain's two
+        # kept for ``shared_later``): each table's rows in key order, the tables as listed
+        # (PostgreSQL runs unreferenced data-modifying WITH queries to completion in turn, so
+        # concurrent batches lock the shared chain rows in one order).
         upserts: list = []
+        shared = upserts if shared_later is None else shared_later
         _upsert_add(DailyStoreSales, ("day", "store", "channel"), stores, into=upserts)
         _upsert_add(DailyTender, ("day", "store", "kind"), tenders, into=upserts)
         _upsert_add(DailyProductSales, ("day", "store", "product"), products, into=upserts)
-        _upsert_add(DailyChainProductSales, ("day", "product"), chain, into=upserts)
-        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly, into=upserts)
+        _upsert_add(DailyChainProductSales, ("day", "product"), chain, into=shared)
+        _upsert_add(MonthlyChainProductSales, ("month", "product"), monthly, into=shared)
         pg_upserts_add(upserts)
         for day, store_id, _channel in stores:
             live_notify(store_id=store_id, day=day)

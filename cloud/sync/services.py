@@ -46,7 +46,7 @@ from cloud.sync.selectors import secret_hash
 from cloud.sync.shared_state import points_changes_mark, stock_changes_mark
 from retail.api_errors import DomainError, Invalid, PermissionRefused
 from retail.broadcast import group_send_soon
-from retail.dbcopy import rows_insert
+from retail.dbcopy import pg_upserts_add, rows_insert
 from retail.ids import new_id
 from retail.members.models import Member
 from retail.members.selectors import member_survivor_id
@@ -54,7 +54,7 @@ from retail.members.services import member_merge
 from retail.outbox.models import Event
 from retail.outbox.services import clock_observe
 from retail.replication.appliers import ApplyContext, ApplyHooks, event_apply
-from retail.replication.bulk import FACT_TYPES, facts_apply_bulk, facts_parse
+from retail.replication.bulk import FACT_TYPES, BalancesLater, balances_flush, facts_apply_bulk, facts_parse
 from retail.replication.entitlement import Audience, feed_audiences, nudges
 from retail.replication.errors import ApplyRefused, quarantine_fields
 from retail.replication.snapshot import SNAPSHOT_FORMAT, snapshot_rows
@@ -272,6 +272,7 @@ class CloudHooks(ApplyHooks):
         # to the other stores (cloud.sync.shared_state), by ``marks_flush()``.
         self.levels_moved: set[tuple] = set()
         self.balances_moved: set = set()
+        self.shared_rollups: list = []  # PostgreSQL: the chain-wide rollups' upserts, kept
 
     def marks_flush(self) -> None:
         """Mark the levels and balances the batch moved for head office's next publication; call it
@@ -293,12 +294,23 @@ class CloudHooks(ApplyHooks):
         if not self.defer_rollups:
             self.rollups_flush()
 
-    def rollups_flush(self) -> None:
+    def rollups_flush(self, *, shared: bool = True) -> None:
+        """Count the applied sales into the rollups. ``shared=False`` keeps the chain-wide rows,
+        which every store's pushes share, for ``shared_rollups_flush`` (PostgreSQL; SQLite writes
+        them at once)."""
         from cloud.reporting.services import sales_rollup_record_many
 
         sales, self.sales = self.sales, []
         lines_of, tenders_of, self.lines_of, self.tenders_of = self.lines_of, self.tenders_of, {}, {}
-        sales_rollup_record_many(sales=sales, lines_of=lines_of, tenders_of=tenders_of)
+        sales_rollup_record_many(
+            sales=sales, lines_of=lines_of, tenders_of=tenders_of, shared_later=self.shared_rollups
+        )
+        if shared:
+            self.shared_rollups_flush()
+
+    def shared_rollups_flush(self) -> None:
+        statements, self.shared_rollups = self.shared_rollups, []
+        pg_upserts_add(statements)
 
     def stock_moved(self, *, store_id, product_id, env):
         self.levels_moved.add((store_id, product_id))
@@ -399,6 +411,20 @@ _MEMBER_KEYS = {
 }
 
 
+def _members_first(envs: list[Envelope]) -> bool:
+    """Whether the batch's member rows are locked before any of it applies (``_members_lock``);
+    else its balances wait for the end of the transaction (``balances_flush``).
+
+    A batch of facts alone (sales, stock movements, points: nearly every push) moves balances by
+    sums, which the set-based path adds in one statement in id order; it waits, so the member rows
+    every store shares stay locked for the last moments of a push, not all of it (with every
+    member locked first, 500 stores' pushes after an outage ran one at a time). A batch that also
+    edits or merges members applies them one by one, in seq order: its rows are locked first."""
+    return connection.vendor != "sqlite" and any(
+        env.type in _MEMBER_KEYS and env.type not in FACT_TYPES for env in envs
+    )
+
+
 def _members_lock(envs: list[Envelope]) -> None:
     """Lock every existing member row the batch moves, in id order, before any of it applies.
 
@@ -406,8 +432,6 @@ def _members_lock(envs: list[Envelope]) -> None:
     hold one row the other waits for (PostgreSQL breaks that with ``DeadlockDetected``). A merged
     member's survivor is locked too: its balance is the one that moves. SQLite's one writer already
     serializes whole batches."""
-    if connection.vendor == "sqlite":
-        return
     ids = set()
     for env in envs:
         for key in _MEMBER_KEYS.get(env.type, ()):
@@ -452,7 +476,10 @@ def sync_push_ingest(
                 code="seq_gap",
                 expected_seq=state.ack_seq + 1,
             )
-        _members_lock(fresh)
+        if _members_first(fresh):
+            _members_lock(fresh)
+        else:
+            ctx.balances_later = BalancesLater()
         published: list[tuple[Envelope, Audience]] = []
         newest_trusted = 0
 
@@ -477,6 +504,8 @@ def sync_push_ingest(
                 one_by_one, i = left, j
             else:
                 one_by_one, i = [fresh[i]], i + 1
+            if one_by_one:
+                balances_flush(ctx)  # what an event applied one by one reads is up to date
             for env in one_by_one:
                 try:
                     event_apply(env=env, ctx=ctx)
@@ -486,7 +515,7 @@ def sync_push_ingest(
                 applied(env)
                 if env.type.startswith("member."):
                     newest_trusted = max(newest_trusted, env.hlc)
-        hooks.rollups_flush()
+        hooks.rollups_flush(shared=False)
         now = timezone.now()
         if fresh:
             state.ack_seq = fresh[-1].seq
@@ -498,7 +527,11 @@ def sync_push_ingest(
         if newest_trusted:
             # Head office's next edit of these members must order after what it has just learnt.
             clock_observe(remote_hlc=newest_trusted, max_skew_ms=ctx.max_skew_ms)
+        # Last, the rows every store's pushes share, each set in key order, the sets in this order
+        # (docs/sync-protocol.md, "Row locks"): they stay locked only until the commit just after.
+        balances_flush(ctx)
         hooks.marks_flush()
+        hooks.shared_rollups_flush()
         if _feed_append(published):
             transaction.on_commit(stores_nudge)
         result.ack_seq = state.ack_seq

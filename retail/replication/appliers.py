@@ -121,6 +121,11 @@ class ApplyContext:
     origin_store_id: Any = None
     max_skew_ms: int = DEFAULT_MAX_SKEW_MS
     now_ms: Callable[[], int] = hlc_clock.now_millis
+    # A ``retail.replication.bulk.BalancesLater``: the set-based path then keeps the balances it
+    # moves for ``balances_flush`` at the end of the caller's transaction instead of writing them at
+    # once (None: at once). Member rows are the ones every store's batches share; written last,
+    # they stay locked only until the commit.
+    balances_later: Any = None
 
 
 # ---------------------------------------------------------------- payload helpers

@@ -14,12 +14,17 @@ id also carried by such an event) is left to the caller, who applies it with ``e
 ``seq`` order after the run and so gets the exact outcome and quarantine reason of the one-by-one
 path. A unique conflict in the set-based inserts rolls the run's savepoint back and leaves the
 whole run to the careful path.
+
+Balances can wait (``ApplyContext.balances_later``): a cloud ingesting many stores' batches at once
+adds the points of a whole batch to the members' balances in one statement at the end of its
+transaction (``balances_flush``), so the member rows every store shares are locked for the last
+moments of a transaction instead of the whole of it.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -487,7 +492,7 @@ def _facts_apply(
             rows_insert(StockMovement, _MOVEMENT_FIELDS, (row for _env, row in take_movements))
             rows_insert(PointsEntry, _ENTRY_FIELDS, (row for _env, row in take_entries))
             levels = _levels_add(deltas) if deltas else {}
-            if points:
+            if points and ctx.balances_later is None:
                 _balances_add(points)
     except IntegrityError as exc:
         raise _Duplicate from exc
@@ -503,16 +508,56 @@ def _facts_apply(
     if last:
         ctx.hooks.stock_levels_moved(moved=last, levels=levels)
     if take_entries:
-        balances = dict(Member.objects.filter(pk__in=points).values_list("pk", "points_balance"))
-        running = {survivor: balances[survivor] - total for survivor, total in points.items()}
-        posted = []
-        for env, row in take_entries:
-            survivor = members[row[1]] or row[1]
-            running[survivor] += row[3]
-            posted.append((row[1], survivor, running[survivor], env))
-        ctx.hooks.points_balances_moved(posted=posted)
+        entries_posted = [(row[1], members[row[1]] or row[1], row[3], env) for env, row in take_entries]
+        if ctx.balances_later is not None:
+            ctx.balances_later.keep(points, entries_posted)
+        else:
+            _balances_report(ctx, points, entries_posted)
     left.sort(key=lambda env: env.seq)
     return [env for env in envs if env.seq in applied_ids], left
+
+
+@dataclass
+class BalancesLater:
+    """Points the set-based path applied whose balances wait for ``balances_flush``."""
+
+    points: dict = field(default_factory=dict)  # survivor id -> points to add
+    posted: list = field(default_factory=list)  # (member_id, survivor_id, points, env), in seq order
+
+    def keep(self, points: dict, posted: list) -> None:
+        for survivor, total in points.items():
+            self.points[survivor] = self.points.get(survivor, 0) + total
+        self.posted.extend(posted)
+
+
+def balances_flush(ctx) -> None:
+    """Add the points ``ctx.balances_later`` kept to their balances (one statement, members in id
+    order) and tell the hooks, as the set-based path does when balances do not wait. Call it before
+    anything else of the transaction reads or moves a balance, and before it ends."""
+    later = ctx.balances_later
+    if later is None or not later.points:
+        return
+    ctx.balances_later = BalancesLater()
+    if connection.vendor == "postgresql":
+        # In id order, so two pushes' flushes never each hold a row the other waits for (the
+        # UPDATE's join takes rows in the order its plan gives). Not FOR UPDATE: that would also
+        # stop other pushes' inserts naming these members (their foreign keys' KEY SHARE locks).
+        ids = Member.objects.filter(pk__in=later.points).order_by("id").select_for_update(no_key=True)
+        list(ids.values_list("id", flat=True))
+    _balances_add(later.points)
+    _balances_report(ctx, later.points, later.posted)
+
+
+def _balances_report(ctx, points: dict, posted: list) -> None:
+    """Tell the hooks each entry's balance right after it (``ApplyHooks.points_balances_moved``),
+    from the balances after all of ``points`` were added."""
+    balances = dict(Member.objects.filter(pk__in=points).values_list("pk", "points_balance"))
+    running = {survivor: balances[survivor] - total for survivor, total in points.items()}
+    report = []
+    for member_id, survivor, amount, env in posted:
+        running[survivor] += amount
+        report.append((member_id, survivor, running[survivor], env))
+    ctx.hooks.points_balances_moved(posted=report)
 
 
 def _levels_add(deltas: dict[tuple, Decimal]) -> dict[tuple, Decimal] | None:

@@ -318,25 +318,42 @@ def _earn(member, n=5):
     return {"id": str(uuid.uuid4()), "member_id": str(member.id), "kind": "earn", "points": n}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_locks_the_members_it_moves_in_id_order_before_applying_any(enrolled):
-    """The order that keeps two stores' concurrent pushes from deadlocking on shared members."""
+def _pg_other_connection():
     from django.db import connection
-
-    from tests.factories import make_member
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite has one writer at a time, so batches never interleave there")
     import psycopg
 
-    low, high = sorted([make_member(), make_member()], key=lambda m: m.id)
     params = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
-    with psycopg.connect(**params) as other:
+    return psycopg.connect(**params)
+
+
+def _waiting_query(other, pid_not) -> str:
+    """The query of the backend (not ``pid_not``) waiting for a row lock, after it started waiting."""
+    for _ in range(100):
+        other.execute("SELECT pg_stat_clear_snapshot()")  # the view is read once per transaction
+        rows = other.execute(
+            "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s", [pid_not]
+        ).fetchall()
+        if rows:
+            return rows[0][0]
+        time.sleep(0.05)
+    return ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_edits_members_locks_them_in_id_order_before_applying_any(enrolled):
+    """The order that keeps two stores' concurrent pushes from deadlocking on shared members."""
+    from tests.factories import make_member
+
+    low, high = sorted([make_member(), make_member()], key=lambda m: m.id)
+    with _pg_other_connection() as other:
         # given another transaction holding the member that sorts first
         other.execute("SELECT 1 FROM members_member WHERE id = %s FOR UPDATE", [low.id])
-        # when S01 pushes a batch that posts to the other member first, then to that one
+        # when S01 pushes a batch that edits the other member, then posts to that one
         batch = [
-            envelope("S01", 1, "points.posted", _earn(high)),
+            envelope("S01", 1, "member.updated", {"id": str(high.id), "fields": {"email": "h@x.de"}}),
             envelope("S01", 2, "points.posted", _earn(low)),
         ]
         pushing = threading.Thread(target=push, args=(enrolled["clients"]["S01"], batch))
@@ -352,7 +369,76 @@ def test_a_batch_locks_the_members_it_moves_in_id_order_before_applying_any(enro
         finally:
             other.rollback()
             pushing.join(timeout=30)
-    assert sorted(Member.objects.values_list("points_balance", flat=True)) == [5, 5]
+    assert Member.objects.get(pk=low.pk).points_balance == 5
+    assert Member.objects.get(pk=high.pk).email == "h@x.de"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_facts_writes_everything_else_before_it_waits_for_a_member_another_push_holds(enrolled):
+    """Balances wait for the end of the push: the rows every store shares stay locked only briefly."""
+    from tests.factories import make_member
+
+    low, high = sorted([make_member(), make_member()], key=lambda m: m.id)
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    with _pg_other_connection() as other:
+        # given another transaction that moved the balance of the member that sorts last
+        pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+        other.execute("UPDATE members_member SET points_balance = points_balance + 1 WHERE id = %s", [high.id])
+        # when S01 pushes points for both members and a stock movement
+        batch = [
+            envelope("S01", 1, "points.posted", _earn(high)),
+            envelope("S01", 2, "points.posted", _earn(low)),
+            envelope("S01", 3, "stock.moved", moved(s01, product, "-1")),
+        ]
+        answers = []
+        pushing = threading.Thread(target=lambda: answers.append(push(enrolled["clients"]["S01"], batch)))
+        pushing.start()
+        try:
+            # then the push waits only when it locks the members for their balances, in id order,
+            # at the end: its ledger entries, which name the held member, are written by then
+            waiting = _waiting_query(other, pid)
+            assert "FOR NO KEY UPDATE" in waiting and '"members_member"."id" IN' in waiting, waiting
+        finally:
+            other.rollback()
+            pushing.join(timeout=30)
+    assert answers and answers[0].status_code == 200, answers
+    assert answers[0].json()["ack_seq"] == 3
+    balances = dict(Member.objects.values_list("pk", "points_balance"))
+    assert (balances[low.pk], balances[high.pk]) == (5, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_waits_for_the_chain_wide_rollups_another_push_holds_only_after_its_own_figures(enrolled):
+    """The chain's product rows are every store's: a push takes them last, just before it commits."""
+    from datetime import date
+
+    from cloud.reporting.models import DailyChainProductSales
+
+    s01, product = enrolled["stores"]["S01"], enrolled["product"]
+    terminal, cashier = make_terminal(s01), make_user(store=s01)
+    DailyChainProductSales.objects.create(day=date(2026, 3, 1), product=product, quantity=1, total=1)
+    with _pg_other_connection() as other:
+        # given another transaction (another store's push) that moved the chain's row of the day
+        pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+        other.execute("UPDATE reporting_dailychainproductsales SET quantity = quantity + 1")
+        # when S01 pushes a sale of that product on that day
+        events = [envelope("S01", 1, "sale.completed", _sale(s01, terminal, cashier, product, "2.50"))]
+        answers = []
+        pushing = threading.Thread(target=lambda: answers.append(push(enrolled["clients"]["S01"], events)))
+        pushing.start()
+        try:
+            # then it waits in the statement of the chain's rows alone: its store's figures, its
+            # members and its marks were written before
+            waiting = _waiting_query(other, pid)
+            assert "reporting_dailychainproductsales" in waiting, waiting
+            assert "reporting_dailystoresales" not in waiting and "members_member" not in waiting, waiting
+        finally:
+            other.rollback()
+            pushing.join(timeout=30)
+    assert answers and answers[0].status_code == 200, answers
+    chain = DailyChainProductSales.objects.get()
+    assert (chain.quantity, chain.total) == (Decimal("2"), Decimal("3.50"))
+    assert DailyStoreSales.objects.get(store=s01).total == Decimal("2.50")
 
 
 def test_a_push_on_a_cloud_whose_feed_and_sync_state_never_moved_creates_both(enrolled):
