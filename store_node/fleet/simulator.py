@@ -6,8 +6,8 @@ one-time code, loads the snapshot header (its first cursor), keeps its outbox in
 backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until ``more`` is
 false) every 5 s (every 30 s while its nudge socket is open) and at once after a ``{"type": "more"}``
 on the nudge socket, or a slice of the feed there that does not follow its cursor (one that does
-is applied without a pull); a push alone at once after a local sale; full-jitter backoff after
-failures.
+is applied without a pull); a push alone at once after a local sale; a request answered 503
+busy sent again after its Retry-After, four times at most; full-jitter backoff after failures.
 Every ``sale_every`` seconds it rings a sale with the event shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
 
@@ -34,7 +34,9 @@ import httpx
 
 from retail.pricing import Line, price_basket
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
+from store_node.sync.client import SyncClient
 from store_node.sync.nudge import listen
+from store_node.sync.worker import poll_delay
 
 API = "/api/sync/v1/"
 
@@ -80,6 +82,7 @@ class Metrics:
     pushes: int = 0
     pulls: int = 0
     carried: int = 0  # slices of the feed applied from the nudge socket, without a pull
+    busy: int = 0  # requests answered 503 busy and sent again after their Retry-After
     heard: dict[str, int] = field(default_factory=dict)  # nudge socket messages by what they did
     more_at: dict[int, int] = field(default_factory=dict)  # "more" heard per 10 s window of the phase
     latencies: list[float] = field(default_factory=list)
@@ -119,7 +122,8 @@ class SimStore:
         self.code: str = spec["code"]
         self.token = ""
         self.outbox: list[dict] = []  # events not yet acknowledged, in seq order
-        self.rung_at: dict[int, float] = {}  # seq of a sale's last event -> monotonic time rung
+        # seq of a sale's last event -> (monotonic time rung, the phase's metrics it counts in)
+        self.rung_at: dict[int, tuple[float, Metrics]] = {}
         self.seq = self.ack = int(spec.get("ack_seq", 0))  # an earlier run's events are all acknowledged
         self.cursor = 0
         self.last_hlc = 0
@@ -128,6 +132,7 @@ class SimStore:
         self.wake = asyncio.Event()
         self.client: httpx.AsyncClient | None = None
         self.caught_up = asyncio.Event()
+        self.synced_once = asyncio.Event()  # a whole cycle (push and pull) succeeded
         self.pull_more = True
         self.socket_held = False
         # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
@@ -278,7 +283,7 @@ class SimStore:
                 wall,
             )
         if measured:
-            self.rung_at[last] = time.monotonic()
+            self.rung_at[last] = (time.monotonic(), self.metrics)
         self.metrics.sales += 1
         self.metrics.events_rung += 2 + len(products) - (0 if member else 1)
         self.caught_up.clear()
@@ -298,7 +303,18 @@ class SimStore:
         headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
         if len(raw) > 16 * 1024:
             raw, headers["Content-Encoding"] = gzip.compress(raw, compresslevel=5), "gzip"
-        return await self.client.post(API + path, content=raw, headers=headers)
+        # SyncClient._post: a 503 changed nothing; the same request again after its Retry-After.
+        for attempt in range(SyncClient.BUSY_RETRIES + 1):
+            answer = await self.client.post(API + path, content=raw, headers=headers)
+            if answer.status_code != 503 or attempt == SyncClient.BUSY_RETRIES:
+                return answer
+            self.metrics.busy += 1
+            try:
+                wait = float(answer.headers.get("retry-after", "1"))
+            except ValueError:
+                wait = 1.0
+            await asyncio.sleep(min(max(wait, 0.1), SyncClient.BUSY_WAIT_CAP_S))
+        return answer
 
     async def enroll(self) -> None:
         answer = await self._post("enroll", {"code": self.spec["enrollment_code"]})
@@ -362,8 +378,9 @@ class SimStore:
             seq = self.outbox.pop(0)["seq"]
             rung = self.rung_at.pop(seq, None)
             if rung is not None:
-                self.metrics.latencies.append(now - rung)
-                self.metrics.latency_at.append(now - self.metrics.started)
+                at, metrics = rung  # counted in the phase it was rung in
+                metrics.latencies.append(now - at)
+                metrics.latency_at.append(now - metrics.started)
         self.ack = max(self.ack, ack)
 
     async def pull(self) -> bool:
@@ -421,6 +438,8 @@ class SimStore:
             return False
         if ok and pull and not self.outbox and not self.pull_more:
             self.caught_up.set()
+        if ok and pull:
+            self.synced_once.set()
         return ok
 
     async def sync_loop(self) -> None:
@@ -436,7 +455,9 @@ class SimStore:
             ok = await self.cycle(pull=pull)
             failures = 0 if ok else failures + 1
             delay = (
-                (self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every)
+                poll_delay(
+                    self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every, rng=self.rng
+                )
                 if failures == 0
                 else self.rng.uniform(
                     self.cfg.cycle_every / 2, min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures)
@@ -581,8 +602,12 @@ class Fleet:
             if store.client is not None:
                 await store.client.aclose()
 
-    def summary(self, elapsed: float, cloud: dict | None = None) -> dict:
-        m = self.metrics
+    def connected(self) -> bool:
+        """Every store has synced once and, with sockets on, holds its nudge socket."""
+        return all(s.synced_once.is_set() and (s.socket_held or not self.cfg.websocket) for s in self.stores)
+
+    def summary(self, elapsed: float, cloud: dict | None = None, metrics: Metrics | None = None) -> dict:
+        m = metrics or self.metrics
         p50, p99 = percentile(m.latencies, 50), percentile(m.latencies, 99)
         return {
             "stores": len(self.stores),
@@ -597,6 +622,7 @@ class Fleet:
             "pushes": m.pushes,
             "pulls": m.pulls,
             "carried": m.carried,
+            "busy_retries": m.busy,
             "heard": dict(sorted(m.heard.items())),
             "more_by_10s": dict(sorted(m.more_at.items())),
             "pulled_events": m.pulled,
@@ -618,6 +644,7 @@ class Fleet:
 class RunResult:
     steady: dict
     storm: dict | None
+    connect: dict | None = None
 
 
 async def fleet_run(
@@ -627,10 +654,13 @@ async def fleet_run(
     duration: float,
     storm_backlog: int = 0,
     storm_timeout: float = 600.0,
+    connect_timeout: float = 300.0,
     probe=None,
     tick=None,
 ) -> RunResult:
-    """Enroll every store, run the steady fleet for ``duration`` s, then (``storm_backlog`` > 0) take
+    """Enroll every store, start them all in the same second (the connect phase: until every store
+    has synced once and holds its socket; the tills sell from the start), run the steady fleet for
+    ``duration`` s more, then (``storm_backlog`` > 0) take
     every store offline, ring that many sales each as the outage's backlog, bring all back at once
     and time until every store has pushed its backlog and pulled to the feed's head.
 
@@ -661,11 +691,27 @@ async def fleet_run(
         probe.first, probe.first_at = dict(probe.last), probe.last_at
         probe.peak_cpu = probe.peak_rss = 0
     fleet.start()
+    # Connect: all stores start at once, as after a power cut or a cloud restart; a sale rung before
+    # every store is connected counts here, whenever it is acknowledged.
+    started = time.monotonic()
+    await watch("connect", lambda: fleet.connected() or time.monotonic() - started >= connect_timeout)
+    connect_metrics, connect_s = fleet.metrics, time.monotonic() - started
+    connected = fleet_connected_count(fleet)
+    fleet.metrics = Metrics(sockets=connect_metrics.sockets, sockets_peak=connect_metrics.sockets)
+    connect_cloud = probe.summary() if probe is not None else None
+    if probe is not None:
+        probe.first, probe.first_at = dict(probe.last), probe.last_at
+        probe.peak_cpu = probe.peak_rss = 0
     started = time.monotonic()
     await watch("steady", lambda: time.monotonic() - started >= duration)
     elapsed = time.monotonic() - started
     await fleet.stop()
     steady = fleet.summary(elapsed, probe.summary() if probe is not None else None)
+    connect = fleet.summary(connect_s, connect_cloud, metrics=connect_metrics)
+    connect.update(connected=connected, connect_s=round(connect_s, 1))
+    both = connect_metrics.latencies + fleet.metrics.latencies
+    whole = percentile(both, 99)
+    steady["sync_p99_ms_with_connect"] = round(whole * 1000, 1) if whole is not None else None
     storm = None
     if storm_backlog:
         storm_cfg = FleetConfig(**{**cfg.__dict__, "backlog": storm_backlog, "offline_every": 0.0})
@@ -695,4 +741,10 @@ async def fleet_run(
             backlog_sales_per_store=storm_backlog, backlog_events_at_return=backlog, caught_up=finished
         )
         storm["caught_up_s"] = round(elapsed, 1) if finished else None
-    return RunResult(steady=steady, storm=storm)
+    return RunResult(steady=steady, storm=storm, connect=connect)
+
+
+def fleet_connected_count(fleet: Fleet) -> int:
+    return sum(
+        1 for s in fleet.stores if s.synced_once.is_set() and (s.socket_held or not fleet.cfg.websocket)
+    )

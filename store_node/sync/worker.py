@@ -57,6 +57,16 @@ def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random 
     return rng.uniform(base / 2, min(cap, base * (2**failures)))
 
 
+POLL_JITTER = 0.2
+
+
+def poll_delay(interval: float, *, rng: random.Random = random._inst) -> float:
+    """The poll interval less up to a fifth of it, at random. Stores that start together (after a
+    power cut, or a cloud restart that dropped every socket at once) then drift apart instead of
+    polling head office in step, all in the same second, for as long as they run."""
+    return interval * rng.uniform(1.0 - POLL_JITTER, 1.0)
+
+
 class SyncWorker:
     def __init__(
         self,
@@ -212,9 +222,9 @@ class SyncWorker:
 
     def next_delay(self) -> float:
         """Seconds until the next cycle unless woken: the poll interval (longer while the nudge
-        socket is open), or the backoff after failures."""
-        if self.failures == 0 and self.socket_open:
-            return self.interval_with_socket
+        socket is open; ``poll_delay``), or the backoff after failures."""
+        if self.failures == 0:
+            return poll_delay(self.interval_with_socket if self.socket_open else self.interval)
         return backoff_delay(self.failures, base=self.interval, cap=self.max_backoff)
 
     # ------------------------------------------------------------ the nudge socket

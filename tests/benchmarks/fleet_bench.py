@@ -7,13 +7,17 @@ price every 5 s during the steady phase, so the stores also receive catalog chan
 
 * ``fleet.stores``: nudge sockets held at once during the steady phase (every store connected).
 * ``fleet.sync_p99_ms``: from a sale rung at a store to the cloud's acknowledgement of its last
-  event, p99 over the steady phase (each store rings a sale every 10 s on average).
+  event, p99 over the steady phase (each store rings a sale every 10 s on average): the sales rung
+  once every store is connected (synced once, holding its nudge socket). All stores start in the
+  same second; until the last is connected is the connect phase, printed on its own line.
+* ``fleet.sync_p99_with_connect_ms``: the same p99 over the sales of both phases (the figure
+  ``fleet.sync_p99_ms`` was before the connect phase was told apart, 2026-12-04).
 * ``fleet.reconnect_storm_s``: every store offline, each with an outage's backlog of sales in its
   outbox (360 sales = an hour at one per 10 s), all back at once: until every store has pushed
   its backlog and pulled to the feed's head. When the fleet is not caught up within the timeout
   the figure is the timeout (a lower bound) and the report says so.
 
-Full: 500 stores, 120 s steady, 360 sales each offline over an hour, 600 s timeout.
+Full: 500 stores, 120 s steady after the connect phase, 360 sales each offline over an hour, 600 s timeout.
 Quick: 50 stores, 60 s steady, 36 sales each over 6 minutes, 180 s timeout.
 
 Standalone: ``.venv/bin/python tests/benchmarks/fleet_bench.py [--quick]``.
@@ -125,6 +129,12 @@ def run(quick: bool) -> dict:
         },
         "fleet.sync_p99_ms": {
             "value": steady["sync_p99_ms"],
+            "unit": "ms",
+            "target": 1000,
+            "better": "lower",
+        },
+        "fleet.sync_p99_with_connect_ms": {
+            "value": steady["sync_p99_ms_with_connect"],
             "unit": "ms",
             "target": 1000,
             "better": "lower",

@@ -383,7 +383,9 @@ def test_a_batch_of_facts_writes_everything_else_before_it_waits_for_a_member_an
     with _pg_other_connection() as other:
         # given another transaction that moved the balance of the member that sorts last
         pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
-        other.execute("UPDATE members_member SET points_balance = points_balance + 1 WHERE id = %s", [high.id])
+        other.execute(
+            "UPDATE members_member SET points_balance = points_balance + 1 WHERE id = %s", [high.id]
+        )
         # when S01 pushes points for both members and a stock movement
         batch = [
             envelope("S01", 1, "points.posted", _earn(high)),

@@ -80,6 +80,21 @@ def test_an_acknowledgement_drops_the_events_up_to_it_and_times_the_sales_it_com
     assert len(store.metrics.latencies) == 1
 
 
+def test_a_sale_rung_in_the_connect_phase_counts_there_though_acknowledged_in_the_steady_one():
+    from store_node.fleet.simulator import Metrics
+
+    # given a sale rung while the fleet was connecting
+    store = _store(seed=3)
+    connecting = store.fleet.metrics
+    store.ring_sale()
+    # when the steady phase begins, a sale is rung in it, and the cloud acknowledges both
+    store.fleet.metrics = steady = Metrics()
+    store.ring_sale()
+    store._acknowledge(store.seq)
+    # then each phase holds the latency of its own sale
+    assert (len(connecting.latencies), len(steady.latencies)) == (1, 1)
+
+
 def test_percentile_is_the_nearest_rank():
     assert percentile([], 99) is None
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0

@@ -1,5 +1,6 @@
 import gzip
 import json
+import random
 import threading
 import time
 import uuid
@@ -373,11 +374,23 @@ def test_the_worker_polls_less_often_while_its_nudge_socket_is_open_and_backs_of
     from store_node.sync.worker import SyncWorker
 
     worker = SyncWorker(interval=5.0, interval_with_socket=30.0)
-    assert worker.next_delay() == 5.0  # no socket: it polls
+    assert 4.0 <= worker.next_delay() <= 5.0  # no socket: it polls
     worker.socket_open = True
-    assert worker.next_delay() == 30.0  # head office's changes come through the socket
+    assert 24.0 <= worker.next_delay() <= 30.0  # head office's changes come through the socket
     worker.failures = 3
     assert 2.5 <= worker.next_delay() <= 40.0  # failing: the backoff decides, socket or not
+
+
+def test_stores_that_start_together_drift_apart_instead_of_polling_in_step():
+    from store_node.sync.worker import poll_delay
+
+    # given 500 stores whose first cycles ended in the same second
+    rng = random.Random(7)
+    # when each waits for its poll, ten times over
+    due = [sum(poll_delay(30.0, rng=rng) for _ in range(10)) for _ in range(500)]
+    # then by their tenth poll they are spread over more than 20 s, and none polled late
+    assert max(due) - min(due) > 20.0
+    assert max(due) <= 300.0
 
 
 def test_a_local_sale_alone_makes_a_push_while_a_nudge_or_the_poll_makes_a_whole_cycle():

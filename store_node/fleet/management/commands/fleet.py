@@ -117,20 +117,28 @@ class Command(BaseCommand):
         finally:
             if live is not None:
                 live.stop()
-        report = {"steady": result.steady, "storm": result.storm}
+        report = {"connect": result.connect, "steady": result.steady, "storm": result.storm}
         if o["json"]:
             Path(o["json"]).write_text(json.dumps(report, indent=2))
+        c = result.connect
+        self.stdout.write(
+            f"connect: {c['connected']} of {c['stores']} stores started at once, synced and holding their "
+            f"socket after {c['connect_s']} s; sales rung meanwhile: sync p50 {c['sync_p50_ms']} ms "
+            f"p99 {c['sync_p99_ms']} ms, errors {c['error_count']}"
+        )
         s = result.steady
         self.stdout.write(
             f"steady: {s['stores']} stores, {s['events_per_s']} events/s accepted, sync p50 {s['sync_p50_ms']} ms "
             f"p99 {s['sync_p99_ms']} ms, sockets held {s['sockets_held']} (peak {s['sockets_peak']}), "
             f"errors {s['error_count']}, cloud CPU {s['cloud'].get('cpu_percent_mean')} % "
-            f"(peak {s['cloud'].get('cpu_percent_peak')}), RSS peak {s['cloud'].get('rss_mb_peak')} MB"
+            f"(peak {s['cloud'].get('cpu_percent_peak')}), RSS peak {s['cloud'].get('rss_mb_peak')} MB; "
+            f"sync p99 with the connect phase's sales {s['sync_p99_ms_with_connect']} ms"
         )
         if result.storm:
             t = result.storm
             self.stdout.write(
                 f"storm: {t['backlog_events_at_return']} events waiting at return; caught up "
                 f"{'in ' + str(t['caught_up_s']) + ' s' if t['caught_up'] else 'NOT within the timeout'}; "
-                f"{t['events_per_s']} events/s accepted, errors {t['error_count']}"
+                f"{t['events_per_s']} events/s accepted, errors {t['error_count']}, "
+                f"busy and sent again {t['busy_retries']}"
             )
