@@ -4,7 +4,8 @@ Each simulated store is a few asyncio tasks in one process, not a Django node: i
 one-time code, loads the snapshot header (its first cursor), keeps its outbox in memory (gapless
 ``seq``, HLC stamps) and behaves like ``store_node.sync.worker.SyncWorker``: a cycle (push the
 backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until ``more`` is
-false) every 5 s (every 30 s while its nudge socket is open) and at once after a ``{"type": "more"}``
+false) every 5 s (every 30 s while its nudge socket is open; each wait less up to a fifth at
+random, ``poll_delay``) and at once after a ``{"type": "more"}``
 on the nudge socket, or a slice of the feed there that does not follow its cursor (one that does
 is applied without a pull); a push alone at once after a local sale; a request answered 503
 busy sent again after its Retry-After, four times at most; full-jitter backoff after failures.
@@ -13,7 +14,8 @@ member is on the sale; totals come from ``retail.pricing``.
 
 Offline periods close its connections and stop syncing while the till keeps selling; ``backlog``
 rings that many sales into the outbox before the store first comes back (a store back after a
-long outage). Nothing here imports Django, so the load generator costs only what it sends.
+long outage). Nothing here uses Django while it runs (the store's worker and client lend it their
+jitter and retry rules, nothing more), so the load generator costs only what it sends.
 """
 
 from __future__ import annotations
