@@ -36,7 +36,7 @@ import httpx
 
 from retail.pricing import Line, price_basket
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
-from store_node.sync.client import SyncClient
+from store_node.sync.client import SyncClient, busy_wait_s
 from store_node.sync.nudge import listen
 from store_node.sync.worker import poll_delay
 
@@ -311,11 +311,7 @@ class SimStore:
             if answer.status_code != 503 or attempt == SyncClient.BUSY_RETRIES:
                 return answer
             self.metrics.busy += 1
-            try:
-                wait = float(answer.headers.get("retry-after", "1"))
-            except ValueError:
-                wait = 1.0
-            await asyncio.sleep(min(max(wait, 0.1), SyncClient.BUSY_WAIT_CAP_S))
+            await asyncio.sleep(busy_wait_s(answer))
         return answer
 
     async def enroll(self) -> None:
@@ -604,9 +600,14 @@ class Fleet:
             if store.client is not None:
                 await store.client.aclose()
 
+    def connected_count(self) -> int:
+        """Stores that have synced once and, with sockets on, hold their nudge socket."""
+        return sum(
+            1 for s in self.stores if s.synced_once.is_set() and (s.socket_held or not self.cfg.websocket)
+        )
+
     def connected(self) -> bool:
-        """Every store has synced once and, with sockets on, holds its nudge socket."""
-        return all(s.synced_once.is_set() and (s.socket_held or not self.cfg.websocket) for s in self.stores)
+        return self.connected_count() == len(self.stores)
 
     def summary(self, elapsed: float, cloud: dict | None = None, metrics: Metrics | None = None) -> dict:
         m = metrics or self.metrics
@@ -698,7 +699,7 @@ async def fleet_run(
     started = time.monotonic()
     await watch("connect", lambda: fleet.connected() or time.monotonic() - started >= connect_timeout)
     connect_metrics, connect_s = fleet.metrics, time.monotonic() - started
-    connected = fleet_connected_count(fleet)
+    connected = fleet.connected_count()
     fleet.metrics = Metrics(sockets=connect_metrics.sockets, sockets_peak=connect_metrics.sockets)
     connect_cloud = probe.summary() if probe is not None else None
     if probe is not None:
@@ -744,9 +745,3 @@ async def fleet_run(
         )
         storm["caught_up_s"] = round(elapsed, 1) if finished else None
     return RunResult(steady=steady, storm=storm, connect=connect)
-
-
-def fleet_connected_count(fleet: Fleet) -> int:
-    return sum(
-        1 for s in fleet.stores if s.synced_once.is_set() and (s.socket_held or not fleet.cfg.websocket)
-    )

@@ -25,6 +25,16 @@ class SyncHttpError(RuntimeError):
         self.body = body
 
 
+def busy_wait_s(response: httpx.Response) -> float:
+    """Seconds to wait before sending a request answered ``503 busy`` again: its ``Retry-After``
+    (1 s when missing or not a number), at least 0.1 s and at most ``SyncClient.BUSY_WAIT_CAP_S``."""
+    try:
+        wait = float(response.headers.get("retry-after", "1"))
+    except ValueError:
+        wait = 1.0
+    return min(max(wait, 0.1), SyncClient.BUSY_WAIT_CAP_S)
+
+
 class SyncClient:
     def __init__(self, *, base_url: str, token: str = "", timeout: float = 30.0, transport=None):
         headers = {"User-Agent": "omnitill-store-sync/1"}
@@ -68,15 +78,8 @@ class SyncClient:
             response = self.http.post(path, content=content, headers=headers)
             if response.status_code != 503 or attempt == self.BUSY_RETRIES:
                 break
-            time.sleep(self._retry_after(response))
+            time.sleep(busy_wait_s(response))
         return self._json(response)
-
-    def _retry_after(self, response: httpx.Response) -> float:
-        try:
-            wait = float(response.headers.get("retry-after", "1"))
-        except ValueError:
-            wait = 1.0
-        return min(max(wait, 0.1), self.BUSY_WAIT_CAP_S)
 
     def _json(self, response: httpx.Response) -> dict:
         self._observe_clock(response)

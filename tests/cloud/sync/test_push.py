@@ -329,17 +329,47 @@ def _pg_other_connection():
     return psycopg.connect(**params)
 
 
-def _waiting_query(other, pid_not) -> str:
-    """The query of the backend (not ``pid_not``) waiting for a row lock, after it started waiting."""
+def _pushing(client, batch, answers: list) -> threading.Thread:
+    """A push on its own thread (its answer appended to ``answers``); the thread's database
+    connection is closed after, so the test database can be dropped."""
+    from django.db import connection
+
+    def run():
+        try:
+            answers.append(push(client, batch))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _waiting(other, pid_not) -> tuple[int | None, str]:
+    """The pid and query of the backend (not ``pid_not``) waiting for a row lock, once it waits."""
     for _ in range(100):
         other.execute("SELECT pg_stat_clear_snapshot()")  # the view is read once per transaction
         rows = other.execute(
-            "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s", [pid_not]
+            "SELECT pid, query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s", [pid_not]
         ).fetchall()
         if rows:
-            return rows[0][0]
+            return rows[0]
         time.sleep(0.05)
-    return ""
+    return None, ""
+
+
+def _waiting_query(other, pid_not) -> str:
+    return _waiting(other, pid_not)[1]
+
+
+def _tables_written(other, pid) -> set[str]:
+    """The tables backend ``pid`` has inserted into or updated in its open transaction."""
+    rows = other.execute(
+        "SELECT relation::regclass::text FROM pg_locks WHERE pid = %s AND locktype = 'relation' "
+        "AND mode = 'RowExclusiveLock'",
+        [pid],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -356,8 +386,7 @@ def test_a_batch_that_edits_members_locks_them_in_id_order_before_applying_any(e
             envelope("S01", 1, "member.updated", {"id": str(high.id), "fields": {"email": "h@x.de"}}),
             envelope("S01", 2, "points.posted", _earn(low)),
         ]
-        pushing = threading.Thread(target=push, args=(enrolled["clients"]["S01"], batch))
-        pushing.start()
+        pushing = _pushing(enrolled["clients"]["S01"], batch, [])
         try:
             time.sleep(1.0)
             # then the push waits for the first member without having touched the second: taking
@@ -393,13 +422,15 @@ def test_a_batch_of_facts_writes_everything_else_before_it_waits_for_a_member_an
             envelope("S01", 3, "stock.moved", moved(s01, product, "-1")),
         ]
         answers = []
-        pushing = threading.Thread(target=lambda: answers.append(push(enrolled["clients"]["S01"], batch)))
-        pushing.start()
+        pushing = _pushing(enrolled["clients"]["S01"], batch, answers)
         try:
             # then the push waits only when it locks the members for their balances, in id order,
             # at the end: its ledger entries, which name the held member, are written by then
-            waiting = _waiting_query(other, pid)
+            pusher, waiting = _waiting(other, pid)
             assert "FOR NO KEY UPDATE" in waiting and '"members_member"."id" IN' in waiting, waiting
+            written = _tables_written(other, pusher)
+            assert {"members_pointsentry", "stock_stockmovement", "stock_stocklevel"} <= written, written
+            assert "members_member" not in written  # its balances are not moved yet
         finally:
             other.rollback()
             pushing.join(timeout=30)
@@ -426,8 +457,7 @@ def test_a_push_waits_for_the_chain_wide_rollups_another_push_holds_only_after_i
         # when S01 pushes a sale of that product on that day
         events = [envelope("S01", 1, "sale.completed", _sale(s01, terminal, cashier, product, "2.50"))]
         answers = []
-        pushing = threading.Thread(target=lambda: answers.append(push(enrolled["clients"]["S01"], events)))
-        pushing.start()
+        pushing = _pushing(enrolled["clients"]["S01"], events, answers)
         try:
             # then it waits in the statement of the chain's rows alone: its store's figures, its
             # members and its marks were written before

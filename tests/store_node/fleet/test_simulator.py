@@ -120,3 +120,45 @@ def test_a_slice_on_the_socket_is_taken_as_the_store_takes_it_and_a_gap_means_a_
     # a slice after a position the store never got: it must pull, nothing changes
     assert not store.carried({"type": "events", "after": 15, "cursor": 20, "events": [_price(18)]})
     assert (store.cursor, store.metrics.pulled) == (14, 1)
+
+
+def test_a_request_answered_busy_is_sent_again_after_its_retry_after_as_the_store_does():
+    import asyncio
+
+    import httpx
+
+    # given a cloud that is busy twice, then answers
+    seen: list[bytes] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        if len(seen) <= 2:
+            return httpx.Response(503, headers={"Retry-After": "0.1"}, json={"code": "busy"})
+        return httpx.Response(200, json={"ok": True})
+
+    store = _store(seed=4)
+    store.client = httpx.AsyncClient(transport=httpx.MockTransport(cloud), base_url="http://cloud")
+    # when the store posts
+    answer = asyncio.run(store._post("pull", {"cursor": 3}))
+    # then it got the answer, having sent the same request three times and counted two busy answers
+    assert answer.status_code == 200
+    assert len(seen) == 3 and len(set(seen)) == 1
+    assert store.metrics.busy == 2
+
+
+def test_a_cloud_busy_every_time_is_given_up_on_after_four_retries():
+    import asyncio
+
+    import httpx
+
+    calls: list[int] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(503, headers={"Retry-After": "0"})
+
+    store = _store(seed=5)
+    store.client = httpx.AsyncClient(transport=httpx.MockTransport(cloud), base_url="http://cloud")
+    answer = asyncio.run(store._post("push", {"events": []}))
+    assert answer.status_code == 503
+    assert len(calls) == 5 and store.metrics.busy == 4

@@ -350,6 +350,14 @@ def test_a_busy_cloud_is_asked_again_after_its_retry_after_and_nothing_is_sent_t
     assert [e["seq"] for e in cloud.received] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("header, wait", [("3", 3.0), ("0", 0.1), ("3600", 10.0), ("soon", 1.0), (None, 1.0)])
+def test_a_busy_answer_is_waited_for_as_long_as_it_asks_within_bounds(header, wait):
+    from store_node.sync.client import busy_wait_s
+
+    headers = {"Retry-After": header} if header is not None else {}
+    assert busy_wait_s(httpx.Response(503, headers=headers)) == wait
+
+
 def test_the_first_cycle_loads_the_snapshot_and_continues_from_its_cursor(store, cloud):
     cloud.snapshot_lines = [
         {"t": "header", "format": 1, "cursor": 40, "store": "S01"},
