@@ -1,6 +1,7 @@
 """The nudge channel: a store keeps this WebSocket open and hears what head office has for it.
 
-Each socket hears ``{"type": "more"}`` once when it opens (then the store pulls). Afterwards,
+Each socket hears, once when it opens, an empty slice ending where the slices it will be sent
+begin: a store whose cursor is there already pulls nothing; one behind it pulls. Afterwards,
 whenever the feed gains an entry that wakes the stores (or head office's outbox moves, or a push
 nudges the ``sync.nudge`` group), it receives the new feed entries it may see with the positions
 they span, ``{"type": "events", "after", "cursor", "events"}``: a store whose cursor is at least
@@ -58,6 +59,10 @@ def _poll(publish: bool) -> tuple[int, int]:
 
 
 def _feed_start() -> tuple[tuple[int, int], int]:
+    """The watcher's first read: as ``_feed_changed``, head office's new events copied into the
+    feed first, so the position a socket opens at holds them (a change still only in the outbox
+    would not move the head the watcher compares with, and no slice would bring it)."""
+    feed_publish_cloud()
     return feed_head(), feed_last_seq()
 
 
@@ -159,7 +164,16 @@ class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(NUDGE_GROUP, self.channel_name)
         await self.accept()
         await watcher.add(self)
-        await self.send_json({"type": "more"})  # whatever happened while it was away
+        # Every entry after the watcher's position reaches this socket as a slice from now on (the
+        # socket joined before the position is read, with no await between). So "what happened
+        # while it was away" is the feed up to there: an empty slice, which a store already there
+        # takes as had, and one behind it as "pull" (before, every socket heard "more" and every
+        # store pulled: 500 pulls each time a cloud worker restarted).
+        position = watcher.position
+        opening = FeedSlice(after=position, cursor=position, entries=[])
+        await self.send(
+            text_data=opening.message_for(store_id=self.store_id, region=self.region, code=self.store_code)
+        )
 
     async def disconnect(self, code):
         watcher.remove(self)

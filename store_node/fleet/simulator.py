@@ -7,7 +7,8 @@ backlog in bounded batches from ``ack_seq + 1``, then pull with its cursor until
 false) every 5 s (every 30 s while its nudge socket is open; each wait less up to a fifth at
 random, ``poll_delay``) and at once after a ``{"type": "more"}``
 on the nudge socket, or a slice of the feed there that does not follow its cursor (one that does
-is applied without a pull); a push alone at once after a local sale; a request answered 503
+is applied without a pull; slices are applied by the sync loop between cycles, as the worker's
+thread does, so the socket's opening slice that came during the first pull needs no second one); a push alone at once after a local sale; a request answered 503
 busy sent again after its Retry-After, four times at most; full-jitter backoff after failures.
 Every ``sale_every`` seconds it rings a sale with the event shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
@@ -21,6 +22,7 @@ jitter and retry rules, nothing more), so the load generator costs only what it 
 from __future__ import annotations
 
 import asyncio
+import collections
 import gzip
 import json
 import os
@@ -36,7 +38,7 @@ import httpx
 
 from retail.pricing import Line, price_basket
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
-from store_node.sync.client import SyncClient, busy_wait_s
+from store_node.sync.client import KEEPALIVE_S, SyncClient, busy_wait_s
 from store_node.sync.nudge import listen
 from store_node.sync.worker import poll_delay
 
@@ -137,6 +139,7 @@ class SimStore:
         self.synced_once = asyncio.Event()  # a whole cycle (push and pull) succeeded
         self.pull_more = True
         self.socket_held = False
+        self.slices: collections.deque[dict] = collections.deque()  # SyncWorker.carried
         # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
         self.push_wanted, self.pull_wanted = False, True
         self.last_pull = float("-inf")
@@ -441,28 +444,39 @@ class SimStore:
         return ok
 
     async def sync_loop(self) -> None:
+        """SyncWorker._loop: the slices the socket brought first (so one that came during a cycle
+        is compared with the cursor that cycle's pull reached), then a cycle if one is wanted."""
         failures = 0
+        next_cycle_at = float("-inf")  # SyncWorker.next_cycle_at: the poll (or the backoff) is due then
         while True:
             await self.online.wait()
             self.wake.clear()
-            due = time.monotonic() - self.last_pull >= self.cfg.cycle_with_socket  # SyncWorker.cycle_pulls
-            pull = self.pull_wanted or not self.push_wanted or due
-            self.pull_wanted = self.push_wanted = False
-            if pull:
-                self.last_pull = time.monotonic()
-            ok = await self.cycle(pull=pull)
-            failures = 0 if ok else failures + 1
-            delay = (
-                poll_delay(
-                    self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every, rng=self.rng
+            while self.slices:
+                if not self.carried(self.slices.popleft()):
+                    self.pull_wanted = True
+            if self.pull_wanted or self.push_wanted:
+                due = (
+                    time.monotonic() - self.last_pull >= self.cfg.cycle_with_socket
+                )  # SyncWorker.cycle_pulls
+                pull = self.pull_wanted or not self.push_wanted or due
+                self.pull_wanted = self.push_wanted = False
+                if pull:
+                    self.last_pull = time.monotonic()
+                ok = await self.cycle(pull=pull)
+                failures = 0 if ok else failures + 1
+                delay = (
+                    poll_delay(
+                        self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every, rng=self.rng
+                    )
+                    if failures == 0
+                    else self.rng.uniform(
+                        self.cfg.cycle_every / 2,
+                        min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures),
+                    )
                 )
-                if failures == 0
-                else self.rng.uniform(
-                    self.cfg.cycle_every / 2, min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures)
-                )
-            )
+                next_cycle_at = time.monotonic() + delay
             try:
-                await asyncio.wait_for(self.wake.wait(), delay)
+                await asyncio.wait_for(self.wake.wait(), max(0.0, next_cycle_at - time.monotonic()))
             except TimeoutError:
                 self.pull_wanted = True  # the poll: a whole cycle
 
@@ -478,11 +492,11 @@ class SimStore:
                     held = self.socket_held = True
                     self.metrics.socket(+1)
                 message = json.loads(text)
-                if message.get("type") == "events" and self.carried(message):
-                    return
-                if message.get("type") != "events":
+                if message.get("type") == "events":
+                    self.slices.append(message)  # SyncWorker.carry: the sync loop applies it
+                else:
                     self.metrics.hear(str(message.get("type")))
-                self.pull_wanted = True
+                    self.pull_wanted = True
                 self.wake.set()
 
             try:
@@ -535,7 +549,7 @@ class Fleet:
             base_url=self.cfg.url,
             verify=self.ssl if self.ssl is not None else True,
             timeout=self.cfg.timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=KEEPALIVE_S),
             headers=headers,
         )
 

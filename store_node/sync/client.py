@@ -35,6 +35,14 @@ def busy_wait_s(response: httpx.Response) -> float:
     return min(max(wait, 0.1), SyncClient.BUSY_WAIT_CAP_S)
 
 
+# How long an idle connection to the cloud is kept for the next request. A store syncs every 5 to
+# 30 s and pushes after each sale; httpx's default (5 s) would open a new TCP connection and TLS
+# handshake for nearly every one. Shorter than the cloud's keepalive_timeout (75 s in
+# deploy/cloud/nginx.conf), so the store, not the cloud, closes an idle connection: a request never
+# goes out on a connection the cloud is closing at that moment.
+KEEPALIVE_S = 60.0
+
+
 class SyncClient:
     def __init__(self, *, base_url: str, token: str = "", timeout: float = 30.0, transport=None):
         headers = {"User-Agent": "omnitill-store-sync/1"}
@@ -44,6 +52,7 @@ class SyncClient:
             base_url=base_url.rstrip("/") + "/api/sync/v1/",
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
             transport=transport,
         )
         # Seconds this node's wall clock is ahead of the cloud's (negative: behind), from the

@@ -254,7 +254,7 @@ class SyncWorker:
         url = f"{scheme}://{parts.netloc}/ws/sync/v1/nudge"
 
         def heard(text: str) -> None:
-            self.socket_open = True  # the cloud sends "more" as soon as the socket is accepted
+            self.socket_open = True  # the cloud sends its opening slice as soon as the socket is accepted
             try:
                 message = json.loads(text)
             except ValueError:

@@ -71,9 +71,18 @@ def _socket(token):
     )
 
 
+async def _opening(socket) -> dict:
+    """The message a socket hears when it opens: an empty slice ending at the feed position after
+    which every entry reaches this socket (a store whose cursor is there pulls nothing)."""
+    message = await socket.receive_json_from(timeout=3)
+    assert message["type"] == "events" and message["events"] == []
+    assert message["after"] == message["cursor"]
+    return message
+
+
 # No pytest-asyncio here: each test runs its coroutine with async_to_sync.
 @pytest.mark.django_db(transaction=True)
-def test_the_socket_says_more_on_connect_then_carries_head_office_changes_as_a_pulled_page_would():
+def test_the_socket_opens_with_an_empty_slice_then_carries_head_office_changes_as_a_pulled_page_would():
     async_to_sync(_carries_changes)()
 
 
@@ -88,8 +97,8 @@ async def _carries_changes():
     socket = _socket(token)
     connected, _ = await socket.connect()
     assert connected
-    # on connect: whatever happened while it was away, which the store pulls
-    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    # on connect: an empty slice up to where the socket's slices will start
+    opening = await _opening(socket)
     # when head office changes a price
     await sync_to_async(price_set)(product=product, amount=Decimal("4.56"))
     # then the socket carries the new price, with the feed positions the message spans
@@ -97,9 +106,45 @@ async def _carries_changes():
     assert message["type"] == "events"
     assert [(e["type"], e["payload"]["amount"]) for e in message["events"]] == [("price.set", "4.56")]
     assert message["after"] < message["events"][0]["fseq"] <= message["cursor"]
+    # and the slices tile the feed from the opening on
+    assert message["after"] == opening["cursor"]
     # and it is exactly what a pull from ``after`` returns: the same events, the same cursor
     page = (await sync_to_async(pull)(_client(token), message["after"])).json()
     assert (page["events"], page["cursor"], page["more"]) == (message["events"], message["cursor"], False)
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_opening_slice_tells_a_store_that_has_pulled_from_one_that_missed_a_change():
+    async_to_sync(_opening_position)()
+
+
+async def _opening_position():
+    from asgiref.sync import sync_to_async
+
+    from tests.factories import make_product, make_store
+
+    store = await sync_to_async(make_store)("S05")
+    product = await sync_to_async(make_product)()
+    token = await sync_to_async(_token)(store)
+    await sync_to_async(price_set)(product=product, amount=Decimal("1.00"))
+    # given a store that pulled to the head just before its socket opened
+    cursor = (await sync_to_async(pull)(_client(token), 0)).json()["cursor"]
+    socket = _socket(token)
+    assert (await socket.connect())[0]
+    # then the opening ends where it already is: as a slice it "already had", so no pull
+    assert (await _opening(socket))["cursor"] == cursor
+    await socket.disconnect()
+    # when head office changes a price while the store's socket is closed
+    await sync_to_async(price_set)(product=product, amount=Decimal("2.00"))
+    socket = _socket(token)
+    assert (await socket.connect())[0]
+    # then the opening ends past the store's cursor (it must pull), and that pull brings the change
+    opening = await _opening(socket)
+    assert opening["cursor"] > cursor
+    page = (await sync_to_async(pull)(_client(token), cursor)).json()
+    assert [(e["type"], e["payload"]["amount"]) for e in page["events"]] == [("price.set", "2.00")]
+    assert page["cursor"] == opening["cursor"]
     await socket.disconnect()
 
 
@@ -119,7 +164,7 @@ async def _carries_entitled_only():
     sockets = {code: _socket(token) for code, token in tokens.items()}
     for socket in sockets.values():
         assert (await socket.connect())[0]
-        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+        await _opening(socket)
     # when head office sets a price for S05 only
     await sync_to_async(price_set)(product=product, amount=Decimal("2.22"), store=s05)
     # then both sockets hear of the same span of the feed, but only S05 gets the price
@@ -152,7 +197,7 @@ async def _too_big():
     products = [await sync_to_async(make_product)() for _ in range(3)]
     socket = _socket(await sync_to_async(_token)(store))
     assert (await socket.connect())[0]
-    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    await _opening(socket)
 
     def import_prices():
         from django.db import transaction
@@ -207,7 +252,7 @@ async def _woken_by_head_office_only():
     token, seller_token = await sync_to_async(_token)(listener), await sync_to_async(_token)(seller)
     socket = _socket(token)
     assert (await socket.connect())[0]
-    assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+    await _opening(socket)
 
     def sell():
         return push(
@@ -243,7 +288,7 @@ async def _one_watcher():
         store = await sync_to_async(make_store)(code)
         socket = _socket(await sync_to_async(_token)(store))
         assert (await socket.connect())[0]
-        assert await socket.receive_json_from(timeout=3) == {"type": "more"}
+        await _opening(socket)
         sockets.append(socket)
     # given three stores connected to this process: one watcher task serves them all
     assert len(watcher.sockets) == 3
