@@ -67,6 +67,7 @@ from retail.replication.wire import (
     envelope_parse,
     snapshot_line,
 )
+from retail.sqlrows import columns, joined_row, row_update
 from retail.stock.models import StockLevel
 from retail.stock.services import stock_on_hand
 from retail.stores.models import Store
@@ -445,6 +446,26 @@ def _members_lock(envs: list[Envelope]) -> None:
     list(Member.objects.filter(id__in=ids).order_by("id").select_for_update().values_list("id", flat=True))
 
 
+_STATE = [(StoreSyncState, "st")]
+_PUSH_STATE_FIELDS = ("ack_seq", "last_push_at", "store_head_seq", "oldest_unsynced_at", "last_contact_at")
+
+
+@functools.cache
+def _state_lock_sql() -> str:
+    """A push's first statement, written once (the ORM compiled it on every push: about a tenth of
+    a push's CPU at the cloud)."""
+    q = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: one writer
+    return f"SELECT {columns(_STATE)} FROM {q(StoreSyncState._meta.db_table)} st WHERE st.{q('store_id')} = %s{lock}"
+
+
+def _state_lock(store: Store) -> StoreSyncState | None:
+    """The store's sync state, locked until the transaction ends (None before its first push)."""
+    key = StoreSyncState._meta.pk.get_db_prep_value(store.id, connection)
+    row = joined_row(_state_lock_sql(), [key], _STATE)
+    return None if row is None else row[0]
+
+
 def sync_push_ingest(
     *, store: Store, raw_events: list, head_seq: int | None = None, oldest_unsynced_at=None
 ) -> PushResult:
@@ -464,10 +485,10 @@ def sync_push_ingest(
     # while the one ahead is applied.
     parsed_ahead = facts_parse(envs, ctx)
     with transaction.atomic():
-        state = StoreSyncState.objects.select_for_update().filter(store=store).first()
+        state = _state_lock(store)
         if state is None:  # the store's first push
             StoreSyncState.objects.get_or_create(store=store)
-            state = StoreSyncState.objects.select_for_update().get(store=store)
+            state = _state_lock(store)
         fresh = [env for env in envs if env.seq > state.ack_seq]
         result = PushResult(ack_seq=state.ack_seq, duplicates=len(envs) - len(fresh))
         if fresh and fresh[0].seq != state.ack_seq + 1:
@@ -523,7 +544,7 @@ def sync_push_ingest(
         state.store_head_seq = max(state.store_head_seq, head_seq or 0, state.ack_seq)
         state.oldest_unsynced_at = oldest_unsynced_at if state.store_head_seq > state.ack_seq else None
         state.last_contact_at = now
-        state.save()
+        row_update(state, _PUSH_STATE_FIELDS)  # not the pull's cursor, which a pull moves
         if newest_trusted:
             # Head office's next edit of these members must order after what it has just learnt.
             clock_observe(remote_hlc=newest_trusted, max_skew_ms=ctx.max_skew_ms)

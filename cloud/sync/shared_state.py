@@ -19,6 +19,7 @@ between the two leaves every mark for next time.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from retail.dbcopy import pg_array, pg_cursor, pg_upsert_add
 from retail.members.models import Member
 from retail.outbox.services import event_append_many
 from retail.replication.wire import CLOUD_ORIGIN
+from retail.sqlrows import columns, joined_rows
 from retail.stock.models import StockLevel
 from retail.stores.models import Store
 
@@ -90,40 +92,50 @@ def _read() -> _Snapshot:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         count = SharedStatePublication.objects.filter(pk=1).values_list("count", flat=True).get()
-        marks = list(
-            SharedStockChange.objects.order_by("store_id", "product_id").values_list(
-                "store_id", "product_id", "token"
-            )[: PER_PUBLICATION + 1]
-        )
-        members = list(
-            SharedPointsChange.objects.order_by("member_id").values_list("member_id", "token")[
-                : PER_PUBLICATION + 1
-            ]
-        )
+        # Each mark with the value it publishes, in one read per kind (was: one read of levels per
+        # store, and every store's marks found by a scan of all of them).
+        marks = [
+            (m.store_id, m.product_id, m.token, level.on_hand if level.on_hand is not None else 0)
+            for m, level in joined_rows(_stock_marks_sql(), [PER_PUBLICATION + 1], _STOCK_MARKS)
+        ]
+        members = [
+            (m.member_id, m.token, member.points_balance)
+            for m, member in joined_rows(_points_marks_sql(), [PER_PUBLICATION + 1], _POINTS_MARKS)
+        ]
         snap = _Snapshot(count=count, more=len(marks) > PER_PUBLICATION or len(members) > PER_PUBLICATION)
-        marks, members = marks[:PER_PUBLICATION], members[:PER_PUBLICATION]
-        stores = {s for s, _p, _t in marks}
-        held: dict[tuple, object] = {}
-        for store_id in stores:
-            products = [p for s, p, _t in marks if s == store_id]
-            for start in range(0, len(products), 5_000):
-                held.update(
-                    ((store_id, product), on_hand)
-                    for product, on_hand in StockLevel.objects.filter(
-                        store_id=store_id, product_id__in=products[start : start + 5_000]
-                    ).values_list("product_id", "on_hand")
-                )
-        snap.stock = [(s, p, t, held.get((s, p), 0)) for s, p, t in marks]
-        balances = {}
-        ids = [m for m, _t in members]
-        for start in range(0, len(ids), 5_000):
-            balances.update(
-                Member.objects.filter(id__in=ids[start : start + 5_000]).values_list("id", "points_balance")
-            )
-        snap.points = [(m, t, balances[m]) for m, t in members if m in balances]
+        snap.stock, snap.points = marks[:PER_PUBLICATION], members[:PER_PUBLICATION]
+        stores = {s for s, _p, _t, _v in snap.stock}
         snap.acks = dict(StoreSyncState.objects.values_list("store__code", "ack_seq"))
         snap.regions = dict(Store.objects.filter(id__in=stores).values_list("id", "region"))
     return snap
+
+
+_STOCK_MARKS = [
+    (SharedStockChange, "m", ("store_id", "product_id", "token")),
+    (StockLevel, "l", ("on_hand",)),
+]
+_POINTS_MARKS = [(SharedPointsChange, "m", ("member_id", "token")), (Member, "b", ("points_balance",))]
+
+
+@functools.cache
+def _stock_marks_sql() -> str:
+    """The stock marks in key order with the level of each (0 where the store has no level row)."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {columns(_STOCK_MARKS)} FROM {q(SharedStockChange._meta.db_table)} m "
+        f"LEFT JOIN {q(StockLevel._meta.db_table)} l ON l.store_id = m.store_id AND l.product_id = m.product_id "
+        "ORDER BY m.store_id, m.product_id LIMIT %s"
+    )
+
+
+@functools.cache
+def _points_marks_sql() -> str:
+    """The points marks in member order with each member's balance."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {columns(_POINTS_MARKS)} FROM {q(SharedPointsChange._meta.db_table)} m "
+        f"JOIN {q(Member._meta.db_table)} b ON b.id = m.member_id ORDER BY m.member_id LIMIT %s"
+    )
 
 
 def _marks_delete(model, keys: tuple[str, ...], rows: list[tuple]) -> None:

@@ -40,7 +40,7 @@ from retail.pricing import Line, price_basket
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
 from store_node.sync.client import KEEPALIVE_S, SyncClient, busy_wait_s
 from store_node.sync.nudge import listen
-from store_node.sync.worker import poll_delay
+from store_node.sync.worker import poll_delay, poll_splay
 
 API = "/api/sync/v1/"
 
@@ -143,6 +143,7 @@ class SimStore:
         # SyncWorker.want: a local sale asks for a push; a nudge or the poll for a whole cycle.
         self.push_wanted, self.pull_wanted = False, True
         self.last_pull = float("-inf")
+        self.splayed = False  # SyncWorker.splayed
         self.last_report = float("-inf")  # SyncWorker.last_report
 
     @property
@@ -443,6 +444,21 @@ class SimStore:
             self.synced_once.set()
         return ok
 
+    def wait_after(self, *, pulled: bool, failures: int) -> float:
+        """SyncWorker.wait_after: after the first whole cycle, the poll anywhere in the interval
+        (``poll_splay``); then the poll interval with its jitter, or the backoff after failures."""
+        interval = self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every
+        if pulled and not self.splayed:
+            self.splayed = True
+            wait = poll_splay(self.cfg.cycle_with_socket if self.cfg.websocket else interval, rng=self.rng)
+            self.last_pull = time.monotonic() - (self.cfg.cycle_with_socket - wait)
+            return wait
+        if failures == 0:
+            return poll_delay(interval, rng=self.rng)
+        return self.rng.uniform(
+            self.cfg.cycle_every / 2, min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures)
+        )
+
     async def sync_loop(self) -> None:
         """SyncWorker._loop: the slices the socket brought first (so one that came during a cycle
         is compared with the cursor that cycle's pull reached), then a cycle if one is wanted."""
@@ -455,26 +471,14 @@ class SimStore:
                 if not self.carried(self.slices.popleft()):
                     self.pull_wanted = True
             if self.pull_wanted or self.push_wanted:
-                due = (
-                    time.monotonic() - self.last_pull >= self.cfg.cycle_with_socket
-                )  # SyncWorker.cycle_pulls
+                due = time.monotonic() - self.last_pull >= self.cfg.cycle_with_socket  # cycle_pulls
                 pull = self.pull_wanted or not self.push_wanted or due
                 self.pull_wanted = self.push_wanted = False
                 if pull:
                     self.last_pull = time.monotonic()
                 ok = await self.cycle(pull=pull)
                 failures = 0 if ok else failures + 1
-                delay = (
-                    poll_delay(
-                        self.cfg.cycle_with_socket if self.socket_held else self.cfg.cycle_every, rng=self.rng
-                    )
-                    if failures == 0
-                    else self.rng.uniform(
-                        self.cfg.cycle_every / 2,
-                        min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures),
-                    )
-                )
-                next_cycle_at = time.monotonic() + delay
+                next_cycle_at = time.monotonic() + self.wait_after(pulled=ok and pull, failures=failures)
             try:
                 await asyncio.wait_for(self.wake.wait(), max(0.0, next_cycle_at - time.monotonic()))
             except TimeoutError:

@@ -67,6 +67,14 @@ def poll_delay(interval: float, *, rng: random.Random = random._inst) -> float:
     return interval * rng.uniform(1.0 - POLL_JITTER, 1.0)
 
 
+def poll_splay(interval: float, *, rng: random.Random = random._inst) -> float:
+    """Seconds from a store's first whole cycle to its first poll: anywhere in the interval. Stores
+    that start in the same second then poll spread over the interval from the first one on;
+    ``poll_delay``'s jitter alone parts them only slowly (500 stores started together polled in a
+    wave of 500 within about 15 s every 30 s, through a whole 2-minute fleet run)."""
+    return rng.uniform(0.0, interval)
+
+
 class SyncWorker:
     def __init__(
         self,
@@ -87,6 +95,7 @@ class SyncWorker:
         self.pull_wanted = True
         self.wants = threading.Lock()
         self.last_pull = float("-inf")  # monotonic time of the last cycle that pulled
+        self.splayed = False  # the first whole cycle's wait was drawn by ``poll_splay``
         # With nothing to push, a cycle reports the store's head (an empty push) only this often:
         # a nudge to 500 stores then costs 500 pulls, not 500 pulls and 500 empty pushes.
         self.report_every = report_every
@@ -161,7 +170,7 @@ class SyncWorker:
             connection.close()
         self.cycles += 1
         self.failures = 0 if ok else self.failures + 1
-        self.next_cycle_at = time.monotonic() + self.next_delay()
+        self.next_cycle_at = time.monotonic() + self.wait_after(pulled=ok and pull)
 
     def carry(self, message: dict) -> None:
         """Take a slice of the feed the socket brought (``{"type": "events", …}``), applied by the
@@ -219,6 +228,19 @@ class SyncWorker:
             else:
                 self.push_wanted = True
             self.wake.set()
+
+    def wait_after(self, *, pulled: bool) -> float:
+        """Seconds until the next cycle after one that ended now: after the first whole cycle that
+        succeeded, ``poll_splay`` (and the poll is due then for a push cycle too, ``cycle_pulls``);
+        after any other, ``next_delay``."""
+        if pulled and not self.splayed:
+            self.splayed = True
+            # Over the socket's interval even before the socket is open (it opens with the first
+            # cycle): a store's first news of head office may then wait up to that once.
+            wait = poll_splay(self.interval_with_socket if self.websocket else self.interval)
+            self.last_pull = time.monotonic() - (self.interval_with_socket - wait)
+            return wait
+        return self.next_delay()
 
     def next_delay(self) -> float:
         """Seconds until the next cycle unless woken: the poll interval (longer while the nudge

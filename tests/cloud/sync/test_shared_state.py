@@ -115,3 +115,37 @@ def test_levels_go_to_the_stores_of_the_same_region_only(enrolled):
     # S02 shares S01's (blank) region: its level and the balance; S03 in the north: the balance only
     assert [e["type"] for e in _shared(enrolled["clients"]["S02"])] == ["stock.levels", "points.balances"]
     assert [e["type"] for e in _shared(s03)] == ["points.balances"]
+
+
+def test_each_stores_levels_are_published_with_its_own_figures_and_a_full_publication_says_more(
+    enrolled, monkeypatch
+):
+    from cloud.sync import shared_state
+    from retail.stock.models import StockLevel
+    from tests.factories import make_product
+
+    s01, s02 = enrolled["stores"]["S01"], enrolled["stores"]["S02"]
+    products = [enrolled["product"], make_product("1.00"), make_product("3.00")]
+    # given both stores move different amounts of the same products
+    for store, client, sign, kind in (
+        (s01, enrolled["clients"]["S01"], "-", "sale"),
+        (s02, enrolled["clients"]["S02"], "", "receipt"),
+    ):
+        batch = [
+            envelope(store.code, n + 1, "stock.moved", moved(store, p, f"{sign}{n + 2}", kind=kind))
+            for n, p in enumerate(products)
+        ]
+        assert push(client, batch).status_code == 200
+    # when a publication reads at most four marks (six are waiting)
+    monkeypatch.setattr(shared_state, "PER_PUBLICATION", 4)
+    snap = _read()
+    # then it takes the first four in key order, each with its own store's level, and says more
+    assert snap.more is True
+    expected = sorted(
+        (level.store_id, level.product_id, level.on_hand) for level in StockLevel.objects.all()
+    )[:4]
+    assert [(s, p, v) for s, p, _t, v in snap.stock] == expected
+    # and the next reads the other two
+    _write(snap, now=timezone.now())
+    rest = _read()
+    assert rest.more is False and len(rest.stock) == 2

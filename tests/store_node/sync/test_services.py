@@ -732,3 +732,22 @@ def test_a_snapshot_is_read_from_a_local_copy_of_the_answer_as_it_arrives(store,
     assert dict(TaxClass.objects.filter(code__startswith="C").values_list("code", "name")) == {
         f"C{n}": name for n, name in enumerate(names)
     }
+
+
+def test_stores_that_start_together_poll_spread_over_the_interval_from_their_first_cycle_on():
+    from store_node.sync.worker import SyncWorker
+
+    # given 500 stores whose first whole cycles ended in the same second
+    workers = [SyncWorker() for _ in range(500)]
+    waits = [w.wait_after(pulled=True) for w in workers]
+    # then their first polls fall all over the socket's interval, not in a wave at its end
+    assert min(waits) < 3.0 and max(waits) > 27.0 and max(waits) <= 30.0
+    assert sum(1 for wait in waits if wait < 15.0) > 150
+    # and a sale's push cycle agrees: the poll is due when the wait is over, not 30 s after the cycle
+    early = workers[waits.index(min(waits))]
+    time.sleep(min(waits))
+    early.want(pull=False)
+    assert early.cycle_pulls()
+    # and after that first one, the poll interval with its jitter (the socket open by then)
+    early.socket_open = True
+    assert 24.0 <= early.wait_after(pulled=True) <= 30.0
