@@ -8,8 +8,10 @@ false) every 5 s (every 30 s while its nudge socket is open; each wait less up t
 random, ``poll_delay``) and at once after a ``{"type": "more"}``
 on the nudge socket, or a slice of the feed there that does not follow its cursor (one that does
 is applied without a pull; slices are applied by the sync loop between cycles, as the worker's
-thread does, so the socket's opening slice that came during the first pull needs no second one); a push alone at once after a local sale; a request answered 503
-busy sent again after its Retry-After, four times at most; full-jitter backoff after failures.
+thread does, so the socket's opening slice that came during the first pull needs no second one);
+a push alone at once after a local sale; the first poll anywhere in the interval
+(``poll_splay``); a request answered 503 busy sent again after its Retry-After, four times at
+most; full-jitter backoff after failures.
 Every ``sale_every`` seconds it rings a sale with the event shapes of docs/events.md: ``sale.completed``, one ``stock.moved`` per line, ``points.posted`` when a
 member is on the sale; totals come from ``retail.pricing``.
 
