@@ -162,3 +162,20 @@ def test_a_cloud_busy_every_time_is_given_up_on_after_four_retries():
     answer = asyncio.run(store._post("push", {"events": []}))
     assert answer.status_code == 503
     assert len(calls) == 5 and store.metrics.busy == 4
+
+
+def test_the_first_poll_falls_anywhere_in_the_interval_and_the_next_ones_at_its_end_as_the_stores_do():
+    import time
+
+    # given 200 simulated stores whose first whole cycles ended together
+    stores = [_store(seed=n) for n in range(200)]
+    waits = [s.wait_after(pulled=True, failures=0) for s in stores]
+    # then their first polls spread over the 30 s (SyncWorker.wait_after), and a push cycle agrees
+    assert min(waits) < 3.0 and 27.0 < max(waits) <= 30.0
+    first = stores[0]
+    due_in = first.last_pull + first.cfg.cycle_with_socket - time.monotonic()
+    assert abs(due_in - waits[0]) < 0.5
+    # and after that, the poll interval less its jitter (socket held), or the backoff after failures
+    first.socket_held = True
+    assert 24.0 <= first.wait_after(pulled=True, failures=0) <= 30.0
+    assert 2.5 <= first.wait_after(pulled=False, failures=2) <= 20.0
