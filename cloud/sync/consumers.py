@@ -167,8 +167,10 @@ class SyncNudgeConsumer(AsyncJsonWebsocketConsumer):
         # Every entry after the watcher's position reaches this socket as a slice from now on (the
         # socket joined before the position is read, with no await between). So "what happened
         # while it was away" is the feed up to there: an empty slice, which a store already there
-        # takes as had, and one behind it as "pull" (before, every socket heard "more" and every
-        # store pulled: 500 pulls each time a cloud worker restarted).
+        # takes as had, and one behind it as "pull". Before, every socket heard "more" and every
+        # store pulled, also one that had just pulled (500 stores starting together pulled twice).
+        # The position counts entries that do not wake the stores too (other stores' levels and
+        # members), so a store reconnecting in the middle of trading is usually behind it and pulls.
         position = watcher.position
         opening = FeedSlice(after=position, cursor=position, entries=[])
         await self.send(

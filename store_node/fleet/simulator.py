@@ -436,9 +436,14 @@ class SimStore:
             ok = await self.push(report_head=report) and (not pull or await self.pull())
         except (httpx.HTTPError, OSError, ValueError) as exc:
             self.metrics.error(f"{type(exc).__name__}")
-            return False
+            ok = False
         except Exception as exc:  # a simulator bug must show in the report, not stop one store silently
             self.metrics.error(f"crash {type(exc).__name__}: {str(exc)[:80]}")
+            ok = False
+        if not ok:
+            # sync_once's kept client: a failed cycle closes it, and the next opens a connection.
+            await self.client.aclose()
+            self.client = self.fleet.new_client(self.token)
             return False
         if ok and pull and not self.outbox and not self.pull_more:
             self.caught_up.set()

@@ -451,6 +451,41 @@ class SyncSummary:
 
 _cycle_lock = threading.Lock()
 
+# The worker's client, kept from one cycle to the next (under ``_cycle_lock``) so its connection
+# to the cloud is reused while it is idle less than ``KEEPALIVE_S``: a store that syncs every 5 to
+# 30 s and after each sale would otherwise open a TCP connection and a TLS handshake per cycle.
+_kept: tuple[tuple, SyncClient] | None = None
+
+
+@contextlib.contextmanager
+def _cycle_client(*, timeout: float, transport, keep: bool):
+    """The cycle's client: a new one closed at the end, or (``keep``) the kept one while the
+    credential, timeout and transport are the same; a cycle that failed drops it."""
+    global _kept
+    if not keep:
+        with sync_client(timeout=timeout, transport=transport) as client:
+            yield client
+        return
+    credential = SyncCredential.objects.filter(pk=1).values_list("cloud_url", "token").first()
+    key = (credential, timeout, id(transport) if transport is not None else None)
+    if _kept is None or _kept[0] != key:
+        sync_client_release()
+        _kept = (key, sync_client(timeout=timeout, transport=transport))
+    try:
+        yield _kept[1]
+    except BaseException:
+        sync_client_release()
+        raise
+
+
+def sync_client_release() -> None:
+    """Close the worker's kept client (the worker's thread as it ends; a failed cycle; a new
+    credential)."""
+    global _kept
+    if _kept is not None:
+        _kept[1].close()
+        _kept = None
+
 
 def sync_once(
     *,
@@ -459,18 +494,20 @@ def sync_once(
     transport=None,
     pull: bool = True,
     report_head: bool = True,
+    keep_connection: bool = False,
 ) -> SyncSummary:
     """One full push and pull cycle. ``up_to_date`` only when nothing of ours is unacknowledged
     and the cloud had nothing more for us at the end. ``pull=False`` pushes only (the worker after
     a local sale: what head office has for the store comes with the nudge or the next poll);
     ``up_to_date`` is then never set. ``report_head=False``: no empty push when nothing waits
-    (``sync_push``)."""
+    (``sync_push``). ``keep_connection``: the client and its connection stay for the next cycle
+    (the worker; ``_cycle_client``)."""
     summary = SyncSummary()
     clock = None
     with _cycle_lock:
         SyncState.objects.update_or_create(pk=1, defaults={"last_attempt_at": timezone.now()})
         try:
-            with sync_client(timeout=timeout, transport=transport) as client:
+            with _cycle_client(timeout=timeout, transport=transport, keep=keep_connection) as client:
                 clock = client
                 state = _state()
                 pull = pull or (state.snapshot_loaded_at is None and state.pull_cursor == 0)

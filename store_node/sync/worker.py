@@ -133,6 +133,14 @@ class SyncWorker:
     # ------------------------------------------------------------ cycles
 
     def _loop(self) -> None:
+        from store_node.sync.services import sync_client_release
+
+        try:
+            self._cycles()
+        finally:
+            sync_client_release()  # the connection kept between cycles, closed by the thread that used it
+
+    def _cycles(self) -> None:
         from store_node.sync.services import sync_once
 
         while not self.stopping.is_set():
@@ -153,7 +161,7 @@ class SyncWorker:
         report = self.reports_head()
         close_old_connections()
         try:
-            summary = sync_once(pull=pull, report_head=report)
+            summary = sync_once(pull=pull, report_head=report, keep_connection=True)
             ok = not summary.error
             if ok and (report or summary.pushed):
                 self.last_report = time.monotonic()

@@ -737,17 +737,50 @@ def test_a_snapshot_is_read_from_a_local_copy_of_the_answer_as_it_arrives(store,
 def test_stores_that_start_together_poll_spread_over_the_interval_from_their_first_cycle_on():
     from store_node.sync.worker import SyncWorker
 
-    # given 500 stores whose first whole cycles ended in the same second
+    # given 500 stores whose first whole cycles ended in the same second (each pulled)
     workers = [SyncWorker() for _ in range(500)]
+    for w in workers:
+        assert w.cycle_pulls()
     waits = [w.wait_after(pulled=True) for w in workers]
     # then their first polls fall all over the socket's interval, not in a wave at its end
     assert min(waits) < 3.0 and max(waits) > 27.0 and max(waits) <= 30.0
     assert sum(1 for wait in waits if wait < 15.0) > 150
-    # and a sale's push cycle agrees: the poll is due when the wait is over, not 30 s after the cycle
-    early = workers[waits.index(min(waits))]
-    time.sleep(min(waits))
+    # and a sale's push cycle agrees: before the wait is over it only pushes, after it it pulls
+    # (the poll is due then, not 30 s after the first cycle)
+    early = next(w for w, wait in zip(workers, waits, strict=True) if 0.3 < wait < 1.5)
+    early.want(pull=False)
+    assert not early.cycle_pulls()
+    time.sleep(1.6)
     early.want(pull=False)
     assert early.cycle_pulls()
     # and after that first one, the poll interval with its jitter (the socket open by then)
     early.socket_open = True
     assert 24.0 <= early.wait_after(pulled=True) <= 30.0
+
+
+def test_the_workers_cycles_share_one_client_until_a_cycle_fails_or_the_credential_changes(store, cloud):
+    from store_node.sync import services
+
+    transport = cloud.transport()
+    # given the worker's first cycle (it keeps its connection)
+    assert sync_once(transport=transport, keep_connection=True).error == ""
+    kept = services._kept[1]
+    # then the next cycle goes out on the same client, still open
+    assert sync_once(transport=transport, keep_connection=True, pull=False).error == ""
+    assert services._kept[1] is kept and not kept.http.is_closed
+    # and a cycle of `sync --once` (not kept) leaves it alone
+    assert sync_once(transport=transport).error == ""
+    assert services._kept[1] is kept
+    # when a cycle fails, its client is closed and the next cycle opens another
+    cloud.fail_next.append((500, {"detail": "boom", "code": "boom"}))
+    assert sync_once(transport=transport, keep_connection=True).error
+    assert services._kept is None and kept.http.is_closed
+    assert sync_once(transport=transport, keep_connection=True).error == ""
+    second = services._kept[1]
+    assert second is not kept
+    # and a new credential gets a client of its own
+    SyncCredential.objects.filter(pk=1).update(token="k.t")
+    assert sync_once(transport=transport, keep_connection=True).error == ""
+    assert services._kept[1] is not second and second.http.is_closed
+    services.sync_client_release()
+    assert services._kept is None
