@@ -452,8 +452,8 @@ _PUSH_STATE_FIELDS = ("ack_seq", "last_push_at", "store_head_seq", "oldest_unsyn
 
 @functools.cache
 def _state_lock_sql() -> str:
-    """A push's first statement, written once (the ORM compiled it on every push: about a tenth of
-    a push's CPU at the cloud)."""
+    """A push's first statement, written once (the ORM compiled it on every push: 192 of 1,735
+    GIL samples of both cloud workers under the 500-store fleet, py-spy)."""
     q = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: one writer
     return f"SELECT {columns(_STATE)} FROM {q(StoreSyncState._meta.db_table)} st WHERE st.{q('store_id')} = %s{lock}"

@@ -42,7 +42,7 @@ from retail.pricing import Line, price_basket
 from retail.replication.wire import MAX_BATCH_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION
 from store_node.sync.client import KEEPALIVE_S, SyncClient, busy_wait_s
 from store_node.sync.nudge import listen
-from store_node.sync.worker import poll_delay, poll_splay
+from store_node.sync.worker import backoff_delay, poll_delay, poll_splay
 
 API = "/api/sync/v1/"
 
@@ -462,9 +462,7 @@ class SimStore:
             return wait
         if failures == 0:
             return poll_delay(interval, rng=self.rng)
-        return self.rng.uniform(
-            self.cfg.cycle_every / 2, min(self.cfg.max_backoff, self.cfg.cycle_every * 2**failures)
-        )
+        return backoff_delay(failures, base=self.cfg.cycle_every, cap=self.cfg.max_backoff, rng=self.rng)
 
     async def sync_loop(self) -> None:
         """SyncWorker._loop: the slices the socket brought first (so one that came during a cycle
